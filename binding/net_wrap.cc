@@ -1,0 +1,329 @@
+// JS class NativeNet: owns a densenorm::Net built from a plain spec object whose Float32Arrays
+// (weights, gradients, optimizer state) stay referenced for the Net's lifetime.
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "args.h"
+#include "densenorm/net.h"
+
+namespace densenorm_binding {
+using densenorm::Act;
+using densenorm::BlockSpec;
+using densenorm::Net;
+using densenorm::ParamSlot;
+using densenorm::Status;
+using densenorm::StepResult;
+
+namespace {
+
+Act to_act(const Napi::Value& v, const std::string& name) {
+  size_t a = count(v, name, 4);
+  return static_cast<Act>(a);
+}
+
+Napi::Object result_object(Napi::Env env, const StepResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("loss", r.loss);
+  o.Set("correct", r.correct);
+  o.Set("count", r.count);
+  return o;
+}
+
+class NetWrap;
+
+// One training step (or prediction) off the event loop; holds references to its arrays.
+class StepWorker : public Napi::AsyncWorker {
+ public:
+  enum Kind { kTrain, kPredict, kEvaluate };
+  StepWorker(Napi::Env env, NetWrap* owner, Kind kind, Napi::Object keep, const float* x,
+             const float* y, float* out, size_t batch, double iteration);
+  ~StepWorker() override;
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override;
+  void OnOK() override;
+  void OnError(const Napi::Error& e) override;
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  NetWrap* owner_;
+  Kind kind_;
+  Napi::ObjectReference keep_;
+  const float* x_;
+  const float* y_;
+  float* out_;
+  size_t batch_;
+  double iteration_;
+  StepResult res_;
+};
+
+class NetWrap : public Napi::ObjectWrap<NetWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeNet",
+                       {InstanceMethod("predict", &NetWrap::Predict),
+                        InstanceMethod("evaluate", &NetWrap::Evaluate),
+                        InstanceMethod("forwardTrain", &NetWrap::ForwardTrain),
+                        InstanceMethod("forwardBackward", &NetWrap::ForwardBackward),
+                        InstanceMethod("lossAndGrad", &NetWrap::LossAndGrad),
+                        InstanceMethod("trainStep", &NetWrap::TrainStep),
+                        InstanceMethod("trainStepAsync", &NetWrap::TrainStepAsync),
+                        InstanceMethod("predictAsync", &NetWrap::PredictAsync),
+                        InstanceMethod("recalibrate", &NetWrap::Recalibrate),
+                        InstanceMethod("setLearningRate", &NetWrap::SetLearningRate),
+                        InstanceMethod("dispose", &NetWrap::Dispose)});
+  }
+
+  explicit NetWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) throw_type(env, "spec", "an object", info[0]);
+    Napi::Object spec = info[0].As<Napi::Object>();
+    spec_ = Napi::Persistent(spec);
+
+    if (!spec.Get("blocks").IsArray()) throw_type(env, "spec.blocks", "an array", spec.Get("blocks"));
+    Napi::Array blocks = spec.Get("blocks").As<Napi::Array>();
+    std::vector<BlockSpec> bs;
+    for (uint32_t k = 0; k < blocks.Length(); ++k) {
+      const std::string w = "spec.blocks[" + std::to_string(k) + "]";
+      if (!blocks.Get(k).IsObject()) throw_type(env, w, "an object", blocks.Get(k));
+      Napi::Object b = blocks.Get(k).As<Napi::Object>();
+      BlockSpec s;
+      s.in = count(b.Get("in"), w + ".in", 1u << 24);
+      s.out = count(b.Get("out"), w + ".out", 1u << 24);
+      const size_t wn = mul(env, s.in, s.out, w + ".kernel");
+      s.kernel = f32(b.Get("kernel"), w + ".kernel", wn, true);
+      s.bias = f32(b.Get("bias"), w + ".bias", s.out, true);
+      s.dense_trainable = flag(b.Get("denseTrainable"), w + ".denseTrainable");
+      s.grad_kernel = f32(b.Get("gradKernel"), w + ".gradKernel", wn, true);
+      s.grad_bias = f32(b.Get("gradBias"), w + ".gradBias", s.out, true);
+      s.pre_act = to_act(b.Get("preAct"), w + ".preAct");
+      s.post_act = to_act(b.Get("postAct"), w + ".postAct");
+      Napi::Value bnv = b.Get("bn");
+      if (bnv.IsObject()) {
+        Napi::Object bn = bnv.As<Napi::Object>();
+        s.has_bn = true;
+        s.gamma = f32(bn.Get("gamma"), w + ".bn.gamma", s.out, true);
+        s.beta = f32(bn.Get("beta"), w + ".bn.beta", s.out, true);
+        s.moving_mean = f32(bn.Get("movingMean"), w + ".bn.movingMean", s.out);
+        s.moving_var = f32(bn.Get("movingVariance"), w + ".bn.movingVariance", s.out);
+        s.epsilon = static_cast<float>(num(bn.Get("epsilon"), w + ".bn.epsilon"));
+        s.cumulative = flag(bn.Get("cumulative"), w + ".bn.cumulative");
+        s.momentum = s.cumulative ? 0.f : static_cast<float>(num(bn.Get("momentum"), w + ".bn.momentum"));
+        if (s.cumulative) s.num_batches = f64(bn.Get("numBatches"), w + ".bn.numBatches", 1);
+        s.bn_trainable = flag(bn.Get("trainable"), w + ".bn.trainable");
+        s.grad_gamma = f32(bn.Get("gradGamma"), w + ".bn.gradGamma", s.out, true);
+        s.grad_beta = f32(bn.Get("gradBeta"), w + ".bn.gradBeta", s.out, true);
+        if (!(s.epsilon > 0)) throw_range(env, "Expected epsilon > 0 for " + w + ".bn.epsilon");
+      }
+      bs.push_back(s);
+    }
+    const size_t loss = count(spec.Get("loss"), "spec.loss", 3);
+
+    densenorm::OptimizerConfig opt;
+    Napi::Value ov = spec.Get("optimizer");
+    if (!ov.IsObject()) throw_type(env, "spec.optimizer", "an object", ov);
+    Napi::Object o = ov.As<Napi::Object>();
+    opt.type = static_cast<densenorm::Optim>(count(o.Get("type"), "spec.optimizer.type", 2));
+    auto getf = [&](const char* k, float def) {
+      Napi::Value v = o.Get(k);
+      return v.IsUndefined() ? def : static_cast<float>(num(v, std::string("spec.optimizer.") + k));
+    };
+    opt.learning_rate = getf("learningRate", opt.learning_rate);
+    opt.momentum = getf("momentum", 0.f);
+    opt.nesterov = flag(o.Get("nesterov"), "spec.optimizer.nesterov");
+    opt.beta1 = getf("beta1", opt.beta1);
+    opt.beta2 = getf("beta2", opt.beta2);
+    opt.rho = getf("rho", opt.rho);
+    opt.epsilon = getf("epsilon", opt.epsilon);
+    opt.weight_decay = getf("weightDecay", 0.f);
+
+    std::vector<ParamSlot> params;
+    Napi::Value pv = spec.Get("params");
+    if (!pv.IsArray()) throw_type(env, "spec.params", "an array", pv);
+    Napi::Array pa = pv.As<Napi::Array>();
+    for (uint32_t i = 0; i < pa.Length(); ++i) {
+      const std::string w = "spec.params[" + std::to_string(i) + "]";
+      if (!pa.Get(i).IsObject()) throw_type(env, w, "an object", pa.Get(i));
+      Napi::Object p = pa.Get(i).As<Napi::Object>();
+      ParamSlot s;
+      s.value = f32(p.Get("value"), w + ".value", SIZE_MAX, false, &s.size);
+      s.grad = f32(p.Get("grad"), w + ".grad", s.size);
+      s.state1 = f32(p.Get("state1"), w + ".state1", s.size, true);
+      s.state2 = f32(p.Get("state2"), w + ".state2", s.size, true);
+      params.push_back(s);
+    }
+    Status st;
+    net_.reset(Net::create(std::move(bs), static_cast<densenorm::Loss>(loss), std::move(params), opt, &st));
+    if (!net_) throw Napi::Error::New(env, st.message);
+  }
+
+  Net* net() { return net_.get(); }
+  std::atomic<int> training{0};  // workers running a training step
+  std::atomic<int> reading{0};   // workers running a prediction
+
+ private:
+  // Training writes the weights: nothing else may run beside it. Predictions only read them, so
+  // several may run at once, but not beside training or dispose.
+  Net* live(Napi::Env env, bool read_only = false) {
+    if (!net_) throw Napi::Error::New(env, "This model's native memory was disposed");
+    if (training.load() > 0)
+      throw Napi::Error::New(env, "The model is training on another thread; await fit() before using it");
+    if (!read_only && reading.load() > 0)
+      throw Napi::Error::New(env, "The model has predictions running on other threads; await them first");
+    return net_.get();
+  }
+  void check(Napi::Env env, const Status& st) {
+    if (!st.ok) throw Napi::Error::New(env, st.message);
+  }
+  // x is [batch × in]
+  const float* input(const Napi::CallbackInfo& info, int idx, size_t* batch) {
+    *batch = count(info[idx + 1], "batch");
+    return f32(info[idx], "x", mul(info.Env(), *batch, net_->in_features(), "x"));
+  }
+
+  Napi::Value Predict(const Napi::CallbackInfo& info) {
+    Net* n = live(info.Env(), true);
+    size_t b;
+    const float* x = input(info, 0, &b);
+    float* out = f32(info[2], "out", b * n->out_features());
+    check(info.Env(), n->predict(x, b, out));
+    return info.Env().Undefined();
+  }
+  Napi::Value Evaluate(const Napi::CallbackInfo& info) {
+    Net* n = live(info.Env());
+    size_t b;
+    const float* x = input(info, 0, &b);
+    const float* y = target(info, 2, b);
+    StepResult r;
+    check(info.Env(), n->evaluate(x, y, b, &r));
+    return result_object(info.Env(), r);
+  }
+  const float* target(const Napi::CallbackInfo& info, int idx, size_t b) {
+    size_t len = 0;
+    const float* y = f32(info[idx], "y", SIZE_MAX, false, &len);
+    if (len != b && len != b * net_->out_features())
+      throw_range(info.Env(), "Expected " + std::to_string(b * net_->out_features()) + " (or " +
+                                  std::to_string(b) + " class ids) elements for y but received " +
+                                  std::to_string(len));
+    return y;
+  }
+  Napi::Value ForwardTrain(const Napi::CallbackInfo& info) {
+    Net* n = live(info.Env());
+    size_t b;
+    const float* x = input(info, 0, &b);
+    bool upd = flag(info[2], "updateStats");
+    float* out = f32(info[3], "out", b * n->out_features());
+    check(info.Env(), n->forward_train(x, b, upd, out));
+    return info.Env().Undefined();
+  }
+  Napi::Value ForwardBackward(const Napi::CallbackInfo& info) {
+    Net* n = live(info.Env());
+    size_t b;
+    const float* x = input(info, 0, &b);
+    const float* dy = f32(info[2], "dy", b * n->out_features());
+    float* dx = f32(info[3], "dx", b * n->in_features(), true);
+    check(info.Env(), n->forward_backward(x, b, dy, dx));
+    return info.Env().Undefined();
+  }
+  Napi::Value LossAndGrad(const Napi::CallbackInfo& info) {
+    Net* n = live(info.Env());
+    size_t b;
+    const float* x = input(info, 0, &b);
+    const float* y = target(info, 2, b);
+    StepResult r;
+    check(info.Env(), n->loss_and_grad(x, y, b, flag(info[3], "updateStats"), &r));
+    return result_object(info.Env(), r);
+  }
+  Napi::Value TrainStep(const Napi::CallbackInfo& info) {
+    Net* n = live(info.Env());
+    size_t b;
+    const float* x = input(info, 0, &b);
+    const float* y = target(info, 2, b);
+    StepResult r;
+    check(info.Env(), n->train_step(x, y, b, num(info[3], "iteration"), &r));
+    return result_object(info.Env(), r);
+  }
+  Napi::Value TrainStepAsync(const Napi::CallbackInfo& info) {
+    live(info.Env());
+    size_t b;
+    const float* x = input(info, 0, &b);
+    const float* y = target(info, 2, b);
+    double it = num(info[3], "iteration");
+    Napi::Object keep = Napi::Object::New(info.Env());
+    keep.Set("x", info[0]);
+    keep.Set("y", info[2]);
+    auto* w = new StepWorker(info.Env(), this, StepWorker::kTrain, keep, x, y, nullptr, b, it);
+    training.fetch_add(1);
+    w->Queue();
+    return w->Promise();
+  }
+  Napi::Value PredictAsync(const Napi::CallbackInfo& info) {
+    Net* n = live(info.Env(), true);
+    size_t b;
+    const float* x = input(info, 0, &b);
+    float* out = f32(info[2], "out", b * n->out_features());
+    Napi::Object keep = Napi::Object::New(info.Env());
+    keep.Set("x", info[0]);
+    keep.Set("out", info[2]);
+    auto* w = new StepWorker(info.Env(), this, StepWorker::kPredict, keep, x, nullptr, out, b, 0);
+    reading.fetch_add(1);
+    w->Queue();
+    return w->Promise();
+  }
+  Napi::Value Recalibrate(const Napi::CallbackInfo& info) {
+    Net* n = live(info.Env());
+    size_t rows;
+    const float* x = input(info, 0, &rows);
+    check(info.Env(), n->recalibrate(x, rows, count(info[2], "batchSize")));
+    return info.Env().Undefined();
+  }
+  Napi::Value SetLearningRate(const Napi::CallbackInfo& info) {
+    live(info.Env())->set_learning_rate(static_cast<float>(num(info[0], "learningRate")));
+    return info.Env().Undefined();
+  }
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    live(info.Env());
+    net_.reset();
+    spec_.Reset();
+    return info.Env().Undefined();
+  }
+
+  std::unique_ptr<Net> net_;
+  Napi::ObjectReference spec_;
+};
+
+StepWorker::StepWorker(Napi::Env env, NetWrap* owner, Kind kind, Napi::Object keep,
+                       const float* x, const float* y, float* out, size_t batch, double iteration)
+    : Napi::AsyncWorker(env, "densenorm.step"),
+      deferred_(Napi::Promise::Deferred::New(env)),
+      owner_(owner), kind_(kind), x_(x), y_(y), out_(out), batch_(batch), iteration_(iteration) {
+  keep.Set("owner", owner->Value());  // keeps the Net alive while the worker runs
+  keep_ = Napi::Persistent(keep);
+}
+StepWorker::~StepWorker() { keep_.Reset(); }
+
+void StepWorker::Execute() {
+  Status st;
+  switch (kind_) {
+    case kTrain: st = owner_->net()->train_step(x_, y_, batch_, iteration_, &res_); break;
+    case kPredict: st = owner_->net()->predict(x_, batch_, out_); break;
+    case kEvaluate: st = owner_->net()->evaluate(x_, y_, batch_, &res_); break;
+  }
+  if (!st.ok) SetError(st.message);
+}
+void StepWorker::OnOK() {
+  (kind_ == kTrain ? owner_->training : owner_->reading).fetch_sub(1);
+  deferred_.Resolve(result_object(Env(), res_));
+}
+void StepWorker::OnError(const Napi::Error& e) {
+  (kind_ == kTrain ? owner_->training : owner_->reading).fetch_sub(1);
+  deferred_.Reject(e.Value());
+}
+
+}  // namespace
+
+Napi::Function DefineNet(Napi::Env env) { return NetWrap::Define(env); }
+
+}  // namespace densenorm_binding

@@ -1,0 +1,556 @@
+// The fused block runner: forward, loss, backward and optimizer step of a Sequential model.
+#include "densenorm/net.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "densenorm/parallel.h"
+
+namespace densenorm {
+namespace {
+
+bool elementwise(Act a) { return a != Act::softmax; }
+
+// Copies a [B × n] view into a contiguous buffer when the pointers differ.
+void copy_rows(const float* src, float* dst, size_t count) {
+  if (src != dst) std::memcpy(dst, src, count * sizeof(float));
+}
+
+// Applies `act` to X (B × n) into Y (may alias X).
+void apply_act(const KernelTable& K, const float* X, size_t rows, size_t cols, Act act, float* Y) {
+  if (act == Act::softmax) {
+    softmax_rows(X, rows, cols, Y);
+  } else if (act != Act::linear) {
+    K.scale_shift_act(X, rows, cols, cols, nullptr, nullptr, act, Y, cols);
+  } else {
+    copy_rows(X, Y, rows * cols);
+  }
+}
+
+// dX = dY ⊙ act'(Y) (Y = act output); dX may alias dY.
+void act_grad(const KernelTable& K, const float* dY, const float* Y, size_t rows, size_t cols,
+              Act act, float* dX) {
+  if (act == Act::softmax) {
+    softmax_backward_rows(dY, Y, rows, cols, dX);
+  } else if (act != Act::linear) {
+    K.act_backward(dY, Y, rows * cols, act, dX);
+  } else {
+    copy_rows(dY, dX, rows * cols);
+  }
+}
+
+}  // namespace
+
+void softmax_rows(const float* x, size_t rows, size_t cols, float* y) {
+  for (size_t i = 0; i < rows; ++i) {
+    const float* xr = x + i * cols;
+    float* yr = y + i * cols;
+    float m = xr[0];
+    for (size_t j = 1; j < cols; ++j) m = std::max(m, xr[j]);
+    double s = 0;
+    for (size_t j = 0; j < cols; ++j) {
+      float e = std::exp(xr[j] - m);
+      yr[j] = e;
+      s += e;
+    }
+    const float inv = static_cast<float>(1.0 / s);
+    for (size_t j = 0; j < cols; ++j) yr[j] *= inv;
+  }
+}
+
+void softmax_backward_rows(const float* dy, const float* y, size_t rows, size_t cols, float* dx) {
+  for (size_t i = 0; i < rows; ++i) {
+    const float* dyr = dy + i * cols;
+    const float* yr = y + i * cols;
+    float* dxr = dx + i * cols;
+    double dot = 0;
+    for (size_t j = 0; j < cols; ++j) dot += static_cast<double>(dyr[j]) * yr[j];
+    const float d = static_cast<float>(dot);
+    for (size_t j = 0; j < cols; ++j) dxr[j] = yr[j] * (dyr[j] - d);
+  }
+}
+
+Net* Net::create(std::vector<BlockSpec> blocks, Loss loss, std::vector<ParamSlot> params,
+                 OptimizerConfig opt, Status* status) {
+  if (const char* err = init_kernels()) {
+    *status = Status::Error(err);
+    return nullptr;
+  }
+  if (blocks.empty()) {
+    *status = Status::Error("a model needs at least one layer");
+    return nullptr;
+  }
+  size_t width = 0;
+  for (size_t k = 0; k < blocks.size(); ++k) {
+    BlockSpec& b = blocks[k];
+    const std::string where = "block " + std::to_string(k);
+    if (b.in == 0 || b.out == 0) {
+      *status = Status::Error(where + ": feature counts must be positive");
+      return nullptr;
+    }
+    if (k > 0 && blocks[k - 1].out != b.in) {
+      *status = Status::Error(where + ": expects " + std::to_string(b.in) +
+                              " input features but the previous block gives " +
+                              std::to_string(blocks[k - 1].out));
+      return nullptr;
+    }
+    if (!b.kernel && b.in != b.out) {
+      *status = Status::Error(where + ": without a dense kernel in and out must match");
+      return nullptr;
+    }
+    if (b.kernel && b.dense_trainable && !b.grad_kernel) {
+      *status = Status::Error(where + ": trainable dense kernel needs a gradient buffer");
+      return nullptr;
+    }
+    if (b.has_bn && (!b.moving_mean || !b.moving_var || (b.cumulative && !b.num_batches))) {
+      *status = Status::Error(where + ": batch normalization needs its moving statistics");
+      return nullptr;
+    }
+    // Without batch norm the two activations are consecutive; keep the last one as post_act so
+    // the loss can always read the final activation's input (the logits).
+    if (!b.has_bn && b.post_act == Act::linear) {
+      b.post_act = b.pre_act;
+      b.pre_act = Act::linear;
+    }
+    width = std::max({width, b.in, b.out});
+  }
+  for (const ParamSlot& p : params) {
+    if (!p.value || !p.grad || p.size == 0) {
+      *status = Status::Error("parameter slot without value or gradient");
+      return nullptr;
+    }
+    if ((opt.type == Optim::adam && (!p.state1 || !p.state2)) ||
+        (opt.type == Optim::rmsprop && (!p.state1 || (opt.momentum != 0 && !p.state2))) ||
+        (opt.type == Optim::sgd && opt.momentum != 0 && !p.state1)) {
+      *status = Status::Error("parameter slot lacks optimizer state");
+      return nullptr;
+    }
+  }
+  Net* net = new Net();
+  net->blocks_ = std::move(blocks);
+  net->loss_ = loss;
+  net->params_ = std::move(params);
+  net->opt_ = opt;
+  net->max_width_ = width;
+  *status = Status::Ok();
+  return net;
+}
+
+void Net::ensure(Workspace& ws, size_t batch) const {
+  if (ws.batch >= batch && ws.b.size() == blocks_.size()) return;
+  const size_t B = std::max(batch, ws.batch);
+  ws.batch = B;
+  ws.b.resize(blocks_.size());
+  for (size_t k = 0; k < blocks_.size(); ++k) {
+    const BlockSpec& s = blocks_[k];
+    BlockWs& w = ws.b[k];
+    w.a.resize(B * s.out);
+    w.y.resize(B * s.out);
+    if (k + 1 == blocks_.size()) w.u.resize(B * s.out);
+    for (auto* v : {&w.mean, &w.var, &w.invstd, &w.scale, &w.shift, &w.sum_du, &w.sum_du_xhat})
+      v->resize(s.out);
+  }
+  ws.g0.resize(B * max_width_);
+  ws.g1.resize(B * max_width_);
+  ws.d.resize(B * max_width_);
+}
+
+Status Net::check_batch(size_t batch, bool training) const {
+  if (batch == 0) return Status::Error("Expected at least 1 row for x but received 0");
+  if (training && batch < 2) {
+    for (const BlockSpec& b : blocks_)
+      if (b.has_bn && b.bn_trainable)
+        return Status::Error(
+            "Expected a training batch of at least 2 rows for batch normalization but received 1 "
+            "(batch statistics of one row are undefined)");
+  }
+  return Status::Ok();
+}
+
+Status Net::forward(Workspace& ws, const float* x, size_t B, int mode, size_t upto,
+                    bool keep_logits) {
+  const KernelTable& K = kernels();
+  ensure(ws, B);
+  const size_t last = blocks_.size() - 1;
+  for (size_t k = 0; k < upto; ++k) {
+    const BlockSpec& s = blocks_[k];
+    BlockWs& w = ws.b[k];
+    const float* X = k == 0 ? x : ws.b[k - 1].y.data();
+    const size_t n = s.out;
+    const bool bn_batch = s.has_bn && mode >= 1 && s.bn_trainable;
+    // Before batch statistics a bias only shifts the mean: skip its work, keep its value.
+    const bool skip_bias = bn_batch && s.pre_act == Act::linear && s.bias;
+
+    // Dense + pre-activation → A (the batch-norm input).
+    if (s.kernel) {
+      gemm(false, false, B, n, s.in, X, s.in, s.kernel, n, w.a.data(), n, false);
+      const float* shift = (s.bias && !skip_bias) ? s.bias : nullptr;
+      if (shift || (s.pre_act != Act::linear && elementwise(s.pre_act)))
+        K.scale_shift_act(w.a.data(), B, n, n, nullptr, shift,
+                          elementwise(s.pre_act) ? s.pre_act : Act::linear, w.a.data(), n);
+      if (s.pre_act == Act::softmax) softmax_rows(w.a.data(), B, n, w.a.data());
+    } else {
+      apply_act(K, X, B, n, s.pre_act, w.a.data());
+    }
+    const float* A = w.a.data();
+
+    const bool is_last = k == last;
+    float* Y = w.y.data();
+    if (s.has_bn) {
+      if (bn_batch) {
+        K.col_mean_var(A, B, n, n, w.mean.data(), w.var.data());
+        for (size_t j = 0; j < n; ++j) w.invstd[j] = 1.0f / std::sqrt(w.var[j] + s.epsilon);
+      } else {
+        for (size_t j = 0; j < n; ++j) {
+          w.mean[j] = s.moving_mean[j];
+          w.invstd[j] = 1.0f / std::sqrt(s.moving_var[j] + s.epsilon);
+        }
+      }
+      for (size_t j = 0; j < n; ++j) {
+        const float g = s.gamma ? s.gamma[j] : 1.0f;
+        w.scale[j] = g * w.invstd[j];
+        w.shift[j] = (s.beta ? s.beta[j] : 0.0f) - w.mean[j] * w.scale[j];
+      }
+      if (is_last && keep_logits && s.post_act != Act::linear) {
+        K.scale_shift_act(A, B, n, n, w.scale.data(), w.shift.data(), Act::linear, w.u.data(), n);
+        apply_act(K, w.u.data(), B, n, s.post_act, Y);
+      } else if (elementwise(s.post_act)) {
+        K.scale_shift_act(A, B, n, n, w.scale.data(), w.shift.data(), s.post_act, Y, n);
+      } else {
+        K.scale_shift_act(A, B, n, n, w.scale.data(), w.shift.data(), Act::linear, Y, n);
+        softmax_rows(Y, B, n, Y);
+      }
+    } else {
+      apply_act(K, A, B, n, s.post_act, Y);
+    }
+  }
+  return Status::Ok();
+}
+
+void Net::backward(Workspace& ws, const float* x, size_t B, float* cur, bool dy_is_logits,
+                   float* dx) {
+  const KernelTable& K = kernels();
+  const size_t last = blocks_.size() - 1;
+  for (size_t kk = blocks_.size(); kk-- > 0;) {
+    const BlockSpec& s = blocks_[kk];
+    BlockWs& w = ws.b[kk];
+    const size_t n = s.out;
+    const float* X = kk == 0 ? x : ws.b[kk - 1].y.data();
+    const float* A = w.a.data();
+    const float* Y = w.y.data();
+    const Act post = (kk == last && dy_is_logits) ? Act::linear : s.post_act;
+    float* d = ws.d.data();
+    const bool bn_batch = s.has_bn && s.bn_trainable;
+    const bool skip_bias = bn_batch && s.pre_act == Act::linear && s.bias;
+
+    // Post-activation and batch norm → dA in d.
+    if (bn_batch) {
+      const float* src = cur;
+      Act pe = post;
+      if (post == Act::softmax) {
+        softmax_backward_rows(cur, Y, B, n, d);
+        src = d;
+        pe = Act::linear;
+      }
+      K.bn_backward_reduce(src, Y, A, B, n, pe, w.mean.data(), w.invstd.data(), d,
+                           w.sum_du.data(), w.sum_du_xhat.data());
+      if (s.grad_gamma) std::memcpy(s.grad_gamma, w.sum_du_xhat.data(), n * sizeof(float));
+      if (s.grad_beta) std::memcpy(s.grad_beta, w.sum_du.data(), n * sizeof(float));
+      K.bn_backward_dx(d, A, B, n, w.mean.data(), w.invstd.data(), s.gamma, w.sum_du.data(),
+                       w.sum_du_xhat.data(), d);
+    } else {
+      act_grad(K, cur, Y, B, n, post, d);
+      if (s.has_bn)  // frozen: a fixed affine map
+        K.scale_shift_act(d, B, n, n, w.scale.data(), nullptr, Act::linear, d, n);
+    }
+    // Pre-activation → dZ in d.
+    if (s.pre_act != Act::linear) act_grad(K, d, A, B, n, s.pre_act, d);
+
+    float* next = (cur == ws.g0.data()) ? ws.g1.data() : ws.g0.data();
+    if (s.kernel) {
+      if (s.dense_trainable) {
+        gemm(true, false, s.in, n, B, X, s.in, d, n, s.grad_kernel, n, false);
+        if (s.grad_bias) {
+          if (skip_bias) std::memset(s.grad_bias, 0, n * sizeof(float));
+          else K.col_sum(d, B, n, n, s.grad_bias);
+        }
+      }
+      float* target = kk == 0 ? dx : next;
+      if (target) gemm(false, true, B, s.in, n, d, n, s.kernel, n, target, s.in, false);
+    } else {
+      float* target = kk == 0 ? dx : next;
+      if (target) copy_rows(d, target, B * n);
+    }
+    cur = next;
+  }
+}
+
+Status Net::loss_forward(const Workspace& ws, const float* t, size_t B, StepResult* res,
+                         float* grad, bool* grad_is_logits) const {
+  const BlockSpec& s = blocks_.back();
+  const BlockWs& w = ws.b.back();
+  const size_t C = s.out;
+  const float* Y = w.y.data();
+  const Act fa = s.post_act;
+  // The final activation's input: u when batch norm precedes it, else a.
+  const float* L = s.has_bn ? w.u.data() : w.a.data();
+  double loss = 0, correct = 0, count = 0;
+  const double invB = 1.0 / static_cast<double>(B);
+  *grad_is_logits = false;
+  auto argmax = [C](const float* r) {
+    size_t m = 0;
+    for (size_t j = 1; j < C; ++j)
+      if (r[j] > r[m]) m = j;
+    return m;
+  };
+  constexpr float kEps = 1e-7f;  // Keras's epsilon for probabilities
+  switch (loss_) {
+    case Loss::categorical_crossentropy:
+    case Loss::sparse_categorical_crossentropy: {
+      const bool sparse = loss_ == Loss::sparse_categorical_crossentropy;
+      for (size_t i = 0; i < B; ++i) {
+        const float* yr = Y + i * C;
+        float* gr = grad + i * C;
+        size_t label = 0;
+        if (sparse) {
+          const float lf = t[i];
+          if (!(lf >= 0) || lf >= static_cast<float>(C) || lf != std::floor(lf))
+            return Status::Error("Expected class ids in [0, " + std::to_string(C) +
+                                 ") for y but received " + std::to_string(lf) + " at row " +
+                                 std::to_string(i));
+          label = static_cast<size_t>(lf);
+        }
+        const float* tr = sparse ? nullptr : t + i * C;
+        auto target = [&](size_t j) { return sparse ? (j == label ? 1.0f : 0.0f) : tr[j]; };
+        if (fa == Act::softmax) {
+          const float* lr = L + i * C;
+          float m = lr[0];
+          for (size_t j = 1; j < C; ++j) m = std::max(m, lr[j]);
+          double se = 0;
+          for (size_t j = 0; j < C; ++j) se += std::exp(static_cast<double>(lr[j] - m));
+          const double lse = m + std::log(se);
+          for (size_t j = 0; j < C; ++j) {
+            const float tj = target(j);
+            if (tj != 0) loss -= tj * (lr[j] - lse);
+            gr[j] = static_cast<float>((yr[j] - tj) * invB);
+          }
+        } else {
+          for (size_t j = 0; j < C; ++j) {
+            const float tj = target(j);
+            const float p = yr[j];
+            const float pc = std::min(std::max(p, kEps), 1.0f - kEps);
+            if (tj != 0) loss -= tj * std::log(static_cast<double>(pc));
+            gr[j] = (p > kEps && p < 1.0f - kEps) ? static_cast<float>(-tj / pc * invB) : 0.0f;
+          }
+        }
+        const size_t truth = sparse ? label : argmax(tr);
+        correct += argmax(yr) == truth ? 1 : 0;
+        count += 1;
+      }
+      *grad_is_logits = fa == Act::softmax;
+      loss *= invB;
+      break;
+    }
+    case Loss::binary_crossentropy: {
+      const double invN = invB / static_cast<double>(C);
+      for (size_t i = 0; i < B * C; ++i) {
+        const float tj = t[i], p = Y[i];
+        if (fa == Act::sigmoid) {
+          const double l = L[i];
+          loss += std::max(l, 0.0) - l * tj + std::log1p(std::exp(-std::fabs(l)));
+          grad[i] = static_cast<float>((p - tj) * invN);
+        } else {
+          const float pc = std::min(std::max(p, kEps), 1.0f - kEps);
+          loss -= tj * std::log(static_cast<double>(pc)) +
+                  (1 - tj) * std::log(1.0 - static_cast<double>(pc));
+          grad[i] = (p > kEps && p < 1.0f - kEps)
+                        ? static_cast<float>((pc - tj) / (pc * (1.0 - pc)) * invN)
+                        : 0.0f;
+        }
+        correct += ((p > 0.5f) == (tj > 0.5f)) ? 1 : 0;
+        count += 1;
+      }
+      *grad_is_logits = fa == Act::sigmoid;
+      loss *= invN;
+      break;
+    }
+    case Loss::mean_squared_error: {
+      const double invN = invB / static_cast<double>(C);
+      for (size_t i = 0; i < B * C; ++i) {
+        const double e = static_cast<double>(Y[i]) - t[i];
+        loss += e * e;
+        grad[i] = static_cast<float>(2.0 * e * invN);
+      }
+      loss *= invN;
+      for (size_t i = 0; i < B; ++i) {
+        if (C == 1) correct += ((Y[i] > 0.5f) == (t[i] > 0.5f)) ? 1 : 0;
+        else correct += argmax(Y + i * C) == argmax(t + i * C) ? 1 : 0;
+        count += 1;
+      }
+      break;
+    }
+  }
+  res->loss = loss;
+  res->correct = correct;
+  res->count = count;
+  if (!std::isfinite(loss)) return Status::Error("the loss is not finite (" + std::to_string(loss) + ")");
+  return Status::Ok();
+}
+
+Status Net::predict(const float* x, size_t batch, float* out) {
+  Status st = check_batch(batch, false);
+  if (!st.ok) return st;
+  Workspace ws;  // local: predict may run on several threads at once
+  st = forward(ws, x, batch, 0, blocks_.size(), false);
+  if (st.ok) std::memcpy(out, ws.b.back().y.data(), batch * out_features() * sizeof(float));
+  return st;
+}
+
+Status Net::evaluate(const float* x, const float* y, size_t batch, StepResult* res) {
+  Status st = check_batch(batch, false);
+  if (!st.ok) return st;
+  st = forward(infer_ws_, x, batch, 0, blocks_.size(), true);
+  if (!st.ok) return st;
+  bool logits = false;
+  return loss_forward(infer_ws_, y, batch, res, infer_ws_.g0.data(), &logits);
+}
+
+Status Net::forward_train(const float* x, size_t batch, bool update_stats, float* out) {
+  Status st = check_batch(batch, true);
+  if (!st.ok) return st;
+  st = forward(train_ws_, x, batch, 1, blocks_.size(), false);
+  if (st.ok && update_stats) update_moving(train_ws_, batch);
+  if (st.ok) std::memcpy(out, train_ws_.b.back().y.data(), batch * out_features() * sizeof(float));
+  return st;
+}
+
+Status Net::forward_backward(const float* x, size_t batch, const float* dy, float* dx) {
+  Status st = check_batch(batch, true);
+  if (!st.ok) return st;
+  st = forward(train_ws_, x, batch, 1, blocks_.size(), false);
+  if (!st.ok) return st;
+  std::memcpy(train_ws_.g0.data(), dy, batch * out_features() * sizeof(float));
+  backward(train_ws_, x, batch, train_ws_.g0.data(), false, dx);
+  return Status::Ok();
+}
+
+Status Net::loss_and_grad(const float* x, const float* y, size_t batch, bool update_stats,
+                          StepResult* res) {
+  Status st = check_batch(batch, true);
+  if (!st.ok) return st;
+  st = forward(train_ws_, x, batch, 1, blocks_.size(), true);
+  if (!st.ok) return st;
+  bool logits = false;
+  st = loss_forward(train_ws_, y, batch, res, train_ws_.g0.data(), &logits);
+  if (!st.ok) return st;
+  if (update_stats) update_moving(train_ws_, batch);
+  backward(train_ws_, x, batch, train_ws_.g0.data(), logits, nullptr);
+  return Status::Ok();
+}
+
+Status Net::train_step(const float* x, const float* y, size_t batch, double iteration,
+                       StepResult* res) {
+  Status st = loss_and_grad(x, y, batch, true, res);
+  if (!st.ok) return st;
+  optimizer_step(iteration);
+  return Status::Ok();
+}
+
+void Net::update_moving(const Workspace& ws, size_t B) {
+  const float unbias = static_cast<float>(B) / static_cast<float>(B - 1);
+  for (size_t k = 0; k < blocks_.size(); ++k) {
+    const BlockSpec& s = blocks_[k];
+    if (!s.has_bn || !s.bn_trainable) continue;
+    const BlockWs& w = ws.b[k];
+    const bool skip_bias = s.pre_act == Act::linear && s.bias;  // mean excludes the bias
+    const float m = s.cumulative ? static_cast<float>(1.0 / ++*s.num_batches) : 1.0f - s.momentum;
+    for (size_t j = 0; j < s.out; ++j) {
+      const float bm = w.mean[j] + (skip_bias ? s.bias[j] : 0.0f);
+      const float bv = w.var[j] * unbias;
+      s.moving_mean[j] += (bm - s.moving_mean[j]) * m;
+      s.moving_var[j] += (bv - s.moving_var[j]) * m;
+    }
+  }
+}
+
+void Net::optimizer_step(double t) {
+  const KernelTable& K = kernels();
+  const OptimizerConfig& o = opt_;
+  for (const ParamSlot& p : params_) {
+    switch (o.type) {
+      case Optim::sgd:
+        K.sgd_update(p.size, p.value, p.grad, p.state1, o.learning_rate, o.momentum, o.nesterov,
+                     o.weight_decay);
+        break;
+      case Optim::adam: {
+        const double b1t = std::pow(static_cast<double>(o.beta1), t);
+        const double b2t = std::pow(static_cast<double>(o.beta2), t);
+        const float lr_t = static_cast<float>(o.learning_rate * std::sqrt(1 - b2t) / (1 - b1t));
+        K.adam_update(p.size, p.value, p.grad, p.state1, p.state2, o.learning_rate, lr_t,
+                      o.beta1, o.beta2, o.epsilon, o.weight_decay);
+        break;
+      }
+      case Optim::rmsprop:
+        K.rmsprop_update(p.size, p.value, p.grad, p.state1, p.state2, o.learning_rate, o.rho,
+                         o.momentum, o.epsilon, o.weight_decay);
+        break;
+    }
+  }
+}
+
+Status Net::recalibrate(const float* x, size_t n, size_t batch_size) {
+  if (n < 2) return Status::Error("Expected at least 2 rows for x but received " + std::to_string(n));
+  if (batch_size == 0) return Status::Error("Expected a positive batchSize but received 0");
+  for (size_t k = 0; k < blocks_.size(); ++k) {
+    BlockSpec& s = blocks_[k];
+    if (!s.has_bn) continue;
+    const size_t F = s.out;
+    // Chan et al.'s pairwise merge of per-chunk (count, mean, M2), all in double.
+    std::vector<double> mean(F, 0.0), m2(F, 0.0), cm(F), cm2(F);
+    double count = 0;
+    for (size_t r0 = 0; r0 < n; r0 += batch_size) {
+      const size_t rows = std::min(batch_size, n - r0);
+      const float* xb = x + r0 * in_features();
+      Status st = forward(infer_ws_, xb, rows, 0, k, false);
+      if (!st.ok) return st;
+      // Block k's batch-norm input (dense + pre-activation, inference mode).
+      const float* X = k == 0 ? xb : infer_ws_.b[k - 1].y.data();
+      std::vector<float> a(rows * F);
+      const KernelTable& K = kernels();
+      if (s.kernel) {
+        gemm(false, false, rows, F, s.in, X, s.in, s.kernel, F, a.data(), F, false);
+        if (s.bias || (s.pre_act != Act::linear && elementwise(s.pre_act)))
+          K.scale_shift_act(a.data(), rows, F, F, nullptr, s.bias,
+                            elementwise(s.pre_act) ? s.pre_act : Act::linear, a.data(), F);
+        if (s.pre_act == Act::softmax) softmax_rows(a.data(), rows, F, a.data());
+      } else {
+        apply_act(K, X, rows, F, s.pre_act, a.data());
+      }
+      std::fill(cm.begin(), cm.end(), 0.0);
+      std::fill(cm2.begin(), cm2.end(), 0.0);
+      for (size_t i = 0; i < rows; ++i)
+        for (size_t j = 0; j < F; ++j) cm[j] += a[i * F + j];
+      for (size_t j = 0; j < F; ++j) cm[j] /= static_cast<double>(rows);
+      for (size_t i = 0; i < rows; ++i)
+        for (size_t j = 0; j < F; ++j) {
+          const double e = a[i * F + j] - cm[j];
+          cm2[j] += e * e;
+        }
+      const double nb = static_cast<double>(rows), na = count, nt = na + nb;
+      for (size_t j = 0; j < F; ++j) {
+        const double delta = cm[j] - mean[j];
+        mean[j] += delta * nb / nt;
+        m2[j] += cm2[j] + delta * delta * na * nb / nt;
+      }
+      count = nt;
+    }
+    for (size_t j = 0; j < F; ++j) {
+      s.moving_mean[j] = static_cast<float>(mean[j]);
+      s.moving_var[j] = static_cast<float>(m2[j] / (count - 1));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace densenorm

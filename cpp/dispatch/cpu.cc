@@ -1,0 +1,77 @@
+// CPU feature detection: CPUID for the instruction-set bits, XGETBV for the register state the
+// OS saves/restores (an ISA is usable only when both agree). Compiled without ISA flags.
+#include <cstdint>
+
+#include "densenorm/kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+namespace densenorm {
+namespace {
+
+struct CpuFeatures {
+  bool avx2 = false;    // AVX + AVX2 + FMA, YMM state enabled by the OS
+  bool avx512 = false;  // + AVX512F/DQ/BW/VL, opmask/ZMM state enabled by the OS
+};
+
+#if defined(__x86_64__) || defined(__i386__)
+uint64_t read_xcr0() {
+  uint32_t eax, edx;
+  // xgetbv with ecx=0 (XCR0); encoded directly so no -mxsave is needed.
+  __asm__ volatile(".byte 0x0f, 0x01, 0xd0" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (static_cast<uint64_t>(edx) << 32) | eax;
+}
+
+CpuFeatures detect() {
+  CpuFeatures f;
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return f;
+  const unsigned max_leaf = eax;
+  if (max_leaf < 7) return f;
+  __cpuid_count(1, 0, eax, ebx, ecx, edx);
+  const bool fma = (ecx >> 12) & 1;
+  const bool osxsave = (ecx >> 27) & 1;
+  const bool avx = (ecx >> 28) & 1;
+  if (!osxsave || !avx) return f;
+  const uint64_t xcr0 = read_xcr0();
+  const bool ymm_state = (xcr0 & 0x6) == 0x6;         // bits 1 (SSE), 2 (AVX)
+  const bool zmm_state = (xcr0 & 0xE6) == 0xE6;       // + bits 5 (opmask), 6, 7 (ZMM)
+  __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  const bool avx2 = (ebx >> 5) & 1;
+  const bool avx512f = (ebx >> 16) & 1;
+  const bool avx512dq = (ebx >> 17) & 1;
+  const bool avx512bw = (ebx >> 30) & 1;
+  const bool avx512vl = (ebx >> 31) & 1;
+  f.avx2 = avx2 && fma && ymm_state;
+  f.avx512 = f.avx2 && avx512f && avx512dq && avx512bw && avx512vl && zmm_state;
+  return f;
+}
+#else
+CpuFeatures detect() { return CpuFeatures{}; }
+#endif
+
+const CpuFeatures& features() {
+  static const CpuFeatures f = detect();  // thread-safe static init
+  return f;
+}
+
+}  // namespace
+
+Isa detected_isa() {
+  const CpuFeatures& f = features();
+  if (f.avx512) return Isa::avx512;
+  if (f.avx2) return Isa::avx2;
+  return Isa::scalar;
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::avx2: return "avx2";
+    case Isa::avx512: return "avx512";
+    default: return "scalar";
+  }
+}
+
+}  // namespace densenorm

@@ -1,0 +1,102 @@
+// Chooses the one KernelTable for the process, once (std::call_once): the best ISA the CPU and OS
+// support, or the one DENSENORM_ISA=scalar|avx2|avx512 forces (it can only lower the choice:
+// forcing an ISA the CPU lacks, or an unknown name, makes init_kernels() return an error).
+#include <atomic>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "densenorm/kernels.h"
+
+namespace densenorm {
+
+// Per-ISA tables (cpp/kernels/kernels_<isa>.cc).
+const KernelTable* densenorm_kernel_table_scalar();
+const KernelTable* densenorm_kernel_table_avx2();
+const KernelTable* densenorm_kernel_table_avx512();
+
+namespace {
+
+std::once_flag g_once;
+std::atomic<const KernelTable*> g_active{nullptr};
+const char* g_error = nullptr;
+char g_error_buf[256];
+
+const char* supported_list(Isa best) {
+  switch (best) {
+    case Isa::avx512: return "scalar, avx2, avx512";
+    case Isa::avx2: return "scalar, avx2";
+    default: return "scalar";
+  }
+}
+
+void choose() {
+  const Isa best = detected_isa();
+  Isa want = best;
+  const char* env = std::getenv("DENSENORM_ISA");
+  if (env != nullptr && *env != '\0') {
+    std::string name(env);
+    // trim + lowercase
+    while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
+    size_t b = 0;
+    while (b < name.size() && std::isspace(static_cast<unsigned char>(name[b]))) ++b;
+    name = name.substr(b);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name == "scalar") {
+      want = Isa::scalar;
+    } else if (name == "avx2") {
+      want = Isa::avx2;
+    } else if (name == "avx512" || name == "avx-512") {
+      want = Isa::avx512;
+    } else {
+      std::snprintf(g_error_buf, sizeof g_error_buf,
+                    "DENSENORM_ISA=%.64s is not a known ISA (expected scalar, avx2 or avx512; "
+                    "this CPU supports: %s)",
+                    env, supported_list(best));
+      g_error = g_error_buf;
+      return;
+    }
+    if (static_cast<int>(want) > static_cast<int>(best)) {
+      std::snprintf(g_error_buf, sizeof g_error_buf,
+                    "DENSENORM_ISA=%s but this CPU lacks %s (supported: %s)", isa_name(want),
+                    want == Isa::avx512 ? "AVX-512 (F/DQ/BW/VL with OS-enabled ZMM state)"
+                                        : "AVX2+FMA (with OS-enabled YMM state)",
+                    supported_list(best));
+      g_error = g_error_buf;
+      return;
+    }
+  }
+  g_active.store(kernels_for(want), std::memory_order_release);
+}
+
+}  // namespace
+
+const KernelTable* kernels_for(Isa isa) {
+  if (static_cast<int>(isa) > static_cast<int>(detected_isa())) return nullptr;
+  switch (isa) {
+    case Isa::scalar: return densenorm_kernel_table_scalar();
+    case Isa::avx2: return densenorm_kernel_table_avx2();
+    case Isa::avx512: return densenorm_kernel_table_avx512();
+  }
+  return nullptr;
+}
+
+const char* init_kernels() {
+  std::call_once(g_once, choose);
+  return g_error;
+}
+
+const KernelTable& kernels() {
+  const KernelTable* t = g_active.load(std::memory_order_acquire);
+  if (t != nullptr) return *t;
+  init_kernels();
+  t = g_active.load(std::memory_order_acquire);
+  // init_kernels() failed (bad DENSENORM_ISA) and the caller went on anyway: fall back to the
+  // scalar table, which runs everywhere, rather than crash.
+  return t != nullptr ? *t : *densenorm_kernel_table_scalar();
+}
+
+}  // namespace densenorm

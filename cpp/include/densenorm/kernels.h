@@ -1,0 +1,90 @@
+// The one kernel table: every ISA-specific entry point of the core.
+// Filled once (dispatch/dispatch.cc) from CPUID + XGETBV, or forced lower by DENSENORM_ISA.
+// All matrices are row-major float32. No entry allocates, throws, or spawns threads:
+// threading belongs to the drivers in core/ (see cpp/kernels/README.md).
+#pragma once
+#include <cstddef>
+
+namespace densenorm {
+
+enum class Isa : int { scalar = 0, avx2 = 1, avx512 = 2 };
+const char* isa_name(Isa isa);  // "scalar" | "avx2" | "avx512"
+
+// Activations. Softmax is row-wise (over the feature axis of one row).
+enum class Act : int { linear = 0, relu = 1, sigmoid = 2, tanh = 3, softmax = 4 };
+
+struct KernelTable {
+  Isa isa;
+
+  // C[M×N] (= or +=) op(A)[M×K] · op(B)[K×N].
+  // op(A) = A (A is M×K, row stride lda) or Aᵀ (A is K×M, row stride lda) when trans_a;
+  // op(B) = B (K×N, ldb) or Bᵀ (B is N×K, ldb) when trans_b. accumulate=false overwrites C.
+  // Single-threaded; the driver calls it on disjoint column ranges of C. For a given (i,j) the
+  // summation order over K must not depend on M, N or on the column range (bit-identical results
+  // for every thread split).
+  void (*gemm)(bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
+               const float* A, size_t lda, const float* B, size_t ldb,
+               float* C, size_t ldc, bool accumulate);
+
+  // Per-column (feature) mean and biased variance of X[rows×cols] (row stride ld), computed in
+  // two passes (mean, then Σ(x−mean)²) so there is no catastrophic cancellation.
+  void (*col_mean_var)(const float* X, size_t rows, size_t cols, size_t ld,
+                       float* mean, float* var);
+
+  // Per-column sum of X[rows×cols]: out[j] = Σ_i X[i,j]  (bias gradients, Σdu).
+  void (*col_sum)(const float* X, size_t rows, size_t cols, size_t ld, float* out);
+
+  // Y[i,j] = act(X[i,j]*scale[j] + shift[j]) for an elementwise act (not softmax).
+  // scale may be nullptr (=1), shift may be nullptr (=0). X and Y may alias.
+  // Used for: batch-norm normalize+scale+shift+activation, and bias+activation.
+  void (*scale_shift_act)(const float* X, size_t rows, size_t cols, size_t ldx,
+                          const float* scale, const float* shift, Act act,
+                          float* Y, size_t ldy);
+
+  // dX = dY ⊙ act'(from Y = act(pre)), elementwise act (not softmax), expressed through the
+  // activation's output Y: relu: Y>0; sigmoid: Y(1−Y); tanh: 1−Y²; linear: 1. dX may alias dY.
+  void (*act_backward)(const float* dY, const float* Y, size_t n, Act act, float* dX);
+
+  // Batch-norm backward reductions over rows, fused with the activation gradient:
+  //   du[i,j] = dY[i,j]·act'(Y[i,j])      (act elementwise; written to dU, which may alias dY)
+  //   sum_du[j] = Σ_i du[i,j];  sum_du_xhat[j] = Σ_i du[i,j]·(Z[i,j]−mean[j])·invstd[j]
+  void (*bn_backward_reduce)(const float* dY, const float* Y, const float* Z,
+                             size_t rows, size_t cols, Act act,
+                             const float* mean, const float* invstd,
+                             float* dU, float* sum_du, float* sum_du_xhat);
+
+  // Batch-norm input gradient:
+  //   dZ[i,j] = k[j]·(dU[i,j] − sum_du[j]/rows − (Z[i,j]−mean[j])·invstd[j]·sum_du_xhat[j]/rows)
+  // with k[j] = gamma[j]·invstd[j] (gamma nullptr means 1). dZ may alias dU.
+  void (*bn_backward_dx)(const float* dU, const float* Z, size_t rows, size_t cols,
+                         const float* mean, const float* invstd, const float* gamma,
+                         const float* sum_du, const float* sum_du_xhat, float* dZ);
+
+  // Optimizer updates over n parameters, in place. weight_decay is decoupled (AdamW style):
+  // p -= lr·wd·p before the gradient step.
+  void (*sgd_update)(size_t n, float* p, const float* g, float* velocity /*nullable if momentum==0*/,
+                     float lr, float momentum, bool nesterov, float weight_decay);
+  // Adam: m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; p -= lr_t·m/(sqrt(v)+eps_hat)
+  // where the caller passes lr_t = lr·sqrt(1−b2^t)/(1−b1^t) and eps_hat = eps·sqrt(1−b2^t)
+  // (the Keras/TF formulation with epsilon in the "hat" form). Decay uses the raw lr.
+  void (*adam_update)(size_t n, float* p, const float* g, float* m, float* v,
+                      float lr, float lr_t, float beta1, float beta2, float eps_hat,
+                      float weight_decay);
+  // RMSprop (Keras): ms = rho·ms + (1−rho)·g²; step = lr·g/(sqrt(ms)+eps);
+  // with momentum: mom = momentum·mom + step; p -= mom; else p -= step. mom nullable if momentum==0.
+  void (*rmsprop_update)(size_t n, float* p, const float* g, float* ms, float* mom,
+                         float lr, float rho, float momentum, float eps, float weight_decay);
+};
+
+// The active table (best ISA the CPU and OS support, or the one DENSENORM_ISA forces).
+// Never fails after init_kernels() succeeded.
+const KernelTable& kernels();
+// Chooses the table; returns nullptr on success or a static error message (e.g. DENSENORM_ISA
+// names an ISA this CPU lacks, or an unknown name). Idempotent.
+const char* init_kernels();
+// Table for a given ISA, or nullptr when this CPU/build cannot run it (tests compare ISAs).
+const KernelTable* kernels_for(Isa isa);
+// Highest ISA the CPU supports (independent of DENSENORM_ISA).
+Isa detected_isa();
+
+}  // namespace densenorm

@@ -1,0 +1,160 @@
+// A compiled Sequential model: a chain of fused blocks run entirely in C++.
+//
+// A block is   [Dense(W, b)] → pre_act → [BatchNorm] → post_act
+// (each part optional), so Dense→BN→Activation, Dense(act)→BN, a lone BN or a lone Activation are
+// all one block, run as one pass forward and one pass backward. Parameters, gradients and
+// optimizer state live in caller-owned memory (the JS façade's Float32Arrays); the Net owns only
+// its workspace. The core never throws: every entry returns a Status.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "densenorm/kernels.h"
+
+namespace densenorm {
+
+struct Status {
+  bool ok = true;
+  std::string message;
+  static Status Ok() { return {}; }
+  static Status Error(std::string m) { return {false, std::move(m)}; }
+};
+
+enum class Loss : int {
+  categorical_crossentropy = 0,
+  sparse_categorical_crossentropy = 1,
+  binary_crossentropy = 2,
+  mean_squared_error = 3,
+};
+
+enum class Optim : int { sgd = 0, adam = 1, rmsprop = 2 };
+
+struct OptimizerConfig {
+  Optim type = Optim::sgd;
+  float learning_rate = 0.01f;
+  float momentum = 0.f;      // sgd, rmsprop
+  bool nesterov = false;     // sgd
+  float beta1 = 0.9f, beta2 = 0.999f;  // adam
+  float rho = 0.9f;          // rmsprop
+  float epsilon = 1e-7f;     // adam, rmsprop
+  float weight_decay = 0.f;  // decoupled
+};
+
+// One trainable tensor and its optimizer state (state arrays sized like the parameter; nullptr
+// where the optimizer does not need them).
+struct ParamSlot {
+  float* value = nullptr;
+  float* grad = nullptr;
+  float* state1 = nullptr;  // sgd velocity | adam m | rmsprop mean square
+  float* state2 = nullptr;  // adam v | rmsprop momentum
+  size_t size = 0;
+};
+
+struct BlockSpec {
+  size_t in = 0, out = 0;  // features; without Dense, in == out
+  // Dense (kernel == nullptr: none). kernel is [in × out] row-major (Keras order).
+  float* kernel = nullptr;
+  float* bias = nullptr;       // nullable
+  bool dense_trainable = true;
+  float* grad_kernel = nullptr;  // required when dense_trainable
+  float* grad_bias = nullptr;
+  Act pre_act = Act::linear;
+  // Batch normalization.
+  bool has_bn = false;
+  float* gamma = nullptr;      // nullable (scale: false)
+  float* beta = nullptr;       // nullable (center: false)
+  float* moving_mean = nullptr;
+  float* moving_var = nullptr;
+  double* num_batches = nullptr;  // cumulative-average counter (momentum null)
+  float epsilon = 1e-3f;
+  float momentum = 0.99f;
+  bool cumulative = false;     // momentum null: moving = cumulative average of batch statistics
+  bool bn_trainable = true;    // false: frozen, runs in inference mode even while training
+  float* grad_gamma = nullptr;
+  float* grad_beta = nullptr;
+  Act post_act = Act::linear;
+};
+
+struct StepResult {
+  double loss = 0;
+  double correct = 0;   // accuracy numerator
+  double count = 0;     // accuracy denominator
+};
+
+class Net {
+ public:
+  // Validates the chain (shapes line up, required pointers present); on error returns nullptr
+  // and sets *status.
+  static Net* create(std::vector<BlockSpec> blocks, Loss loss, std::vector<ParamSlot> params,
+                     OptimizerConfig opt, Status* status);
+
+  size_t in_features() const { return blocks_.front().in; }
+  size_t out_features() const { return blocks_.back().out; }
+
+  // Inference (moving statistics): out is [batch × out_features].
+  Status predict(const float* x, size_t batch, float* out);
+  // Inference-mode loss and accuracy counts.
+  Status evaluate(const float* x, const float* y, size_t batch, StepResult* res);
+  // Training-mode forward output (batch statistics); update_stats also updates moving stats.
+  Status forward_train(const float* x, size_t batch, bool update_stats, float* out);
+  // Forward (training mode, no stat update) + backward from a given output gradient dy;
+  // fills every grad buffer and, if dx != nullptr, the input gradient. For kernel tests.
+  Status forward_backward(const float* x, size_t batch, const float* dy, float* dx);
+  // Forward (training mode) + loss + backward; grads filled; no optimizer step.
+  Status loss_and_grad(const float* x, const float* y, size_t batch, bool update_stats,
+                       StepResult* res);
+  // One full training step: forward, loss, backward, optimizer update (iteration is Adam's t,
+  // 1-based). Moving statistics are never touched by the optimizer.
+  Status train_step(const float* x, const float* y, size_t batch, double iteration,
+                    StepResult* res);
+  // Replaces every BN layer's moving statistics by the exact statistics of its input over all of
+  // x (layer by layer, earlier layers already recalibrated, inference mode).
+  Status recalibrate(const float* x, size_t n, size_t batch_size);
+
+  void set_learning_rate(float lr) { opt_.learning_rate = lr; }
+
+ private:
+  struct BlockWs {
+    std::vector<float> a;      // BN input (= pre_act output) [B × out]
+    std::vector<float> u;      // last block: input of post_act (logits)
+    std::vector<float> y;      // block output [B × out]
+    std::vector<float> mean, var, invstd, scale, shift, sum_du, sum_du_xhat;
+  };
+  struct Workspace {
+    size_t batch = 0;
+    std::vector<BlockWs> b;
+    std::vector<float> g0, g1;  // gradient ping-pong [B × max width]
+    std::vector<float> d;       // dU / dA scratch
+  };
+
+  Net() = default;
+  void ensure(Workspace& ws, size_t batch) const;
+  // mode: 0 inference, 1 training (batch statistics).
+  Status forward(Workspace& ws, const float* x, size_t batch, int mode, size_t upto_block,
+                 bool keep_logits);
+  void backward(Workspace& ws, const float* x, size_t batch, float* dy_or_dlogits,
+                bool dy_is_logits, float* dx);
+  Status loss_forward(const Workspace& ws, const float* y, size_t batch, StepResult* res,
+                      float* grad, bool* grad_is_logits) const;
+  void optimizer_step(double iteration);
+  // Folds the batch statistics of the last training forward into the moving statistics; run only
+  // once the loss is known to be finite, so a failed step leaves every buffer as it was.
+  void update_moving(const Workspace& ws, size_t batch);
+  Status check_batch(size_t batch, bool training) const;
+
+  std::vector<BlockSpec> blocks_;
+  Loss loss_ = Loss::mean_squared_error;
+  std::vector<ParamSlot> params_;
+  OptimizerConfig opt_;
+  Workspace train_ws_;
+  Workspace infer_ws_;
+  size_t max_width_ = 0;
+};
+
+// Row-wise helpers used by the core (softmax is not elementwise, so it is not in the ISA table).
+void softmax_rows(const float* x, size_t rows, size_t cols, float* y);
+void softmax_backward_rows(const float* dy, const float* y, size_t rows, size_t cols, float* dx);
+
+}  // namespace densenorm

@@ -1,0 +1,591 @@
+// Every kernel of the KernelTable, written once as a template over a vector struct from simd.h
+// (Highway style). kernels_{scalar,avx2,avx512}.cc define DENSENORM_KERNEL_NS, include this file
+// and instantiate it with DENSENORM_DEFINE_KERNEL_TABLE. See README.md for the contract.
+//
+// Rules for this file (it is compiled with different -m flags per ISA):
+//  * everything lives in densenorm::DENSENORM_KERNEL_NS (no shared inline symbols between ISAs);
+//  * no <cmath>, <algorithm>, <vector>, std::function...: standard-library inline templates
+//    instantiated here would be emitted as COMDATs containing ISA-specific code, and the linker
+//    could pick the AVX-512 copy for everybody. Scratch memory comes from
+//    densenorm::kernel_scratch(), compiled without ISA flags (kernels_scalar.cc).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "densenorm/kernels.h"
+#include "simd.h"
+
+namespace densenorm {
+
+// Thread-local, 64-byte aligned scratch buffer number `slot` (0..3) with room for n floats.
+// Grows on demand, never shrinks: no allocation per call after warm-up. Defined in kernels_scalar.cc.
+float* kernel_scratch(int slot, size_t n);
+
+namespace DENSENORM_KERNEL_NS {
+
+static inline size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+// =============================================================================================
+// GEMM: BLIS-like blocking around an MR x (NRV*W) register-blocked microkernel.
+//
+// Loop nest (jc: NC columns) -> (pc: KC depth, pack op(B) into NR-wide panels)
+//   -> (ic: MC rows, pack op(A) into MR-tall panels) -> (jr: NR) -> (ir: MR) -> microkernel.
+// Panels are zero-padded, so the microkernel always computes a full tile; edge tiles are
+// computed into a stack tile and the valid part copied/added to C (no scalar fallback).
+//
+// Determinism: for every C(i,j) the sum over k is: per KC block (fixed boundaries 0,KC,2KC,...),
+// acc = 0; acc = fma(a_k, b_k, acc) for k ascending; then C = acc (first block, !accumulate) or
+// C = C + acc. Nothing depends on M, N, the tile position or the column range -> bit-identical
+// results for any split of C across threads.
+// =============================================================================================
+template <class V, int MR, int NRV>
+struct Gemm {
+  using T = typename V::T;
+  static constexpr size_t W = V::W;
+  static constexpr size_t NR = NRV * W;
+  static constexpr size_t KC = 256;
+  static constexpr size_t MC = MR * 16;
+  static constexpr size_t NC = (512 / NR) * NR;
+
+  // c[MR x NR] (= or +=) a_panel[kc x MR] * b_panel[kc x NR]
+  static inline void ukernel(size_t kc, const float* __restrict a, const float* __restrict b,
+                             float* __restrict c, size_t ldc, bool beta) {
+    T acc[MR][NRV];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < NRV; ++v) acc[i][v] = V::zero();
+    for (size_t k = 0; k < kc; ++k) {
+      T bv[NRV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NRV; ++v) bv[v] = V::load(b + v * W);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        T ai = V::set1(a[i]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NRV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
+      }
+      a += MR;
+      b += NR;
+    }
+    if (beta) {
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+        for (int v = 0; v < NRV; ++v) {
+          float* p = c + i * ldc + v * W;
+          V::store(p, V::add(V::load(p), acc[i][v]));
+        }
+    } else {
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+        for (int v = 0; v < NRV; ++v) V::store(c + i * ldc + v * W, acc[i][v]);
+    }
+  }
+
+  // Pack op(B)[pc:pc+kc, jc:jc+nc] into ceil(nc/NR) panels of kc x NR (row k contiguous).
+  static void pack_b(bool trans_b, const float* B, size_t ldb, size_t pc, size_t jc, size_t kc,
+                     size_t nc, float* __restrict out) {
+    for (size_t jr = 0; jr < nc; jr += NR) {
+      const size_t nr = min_sz(NR, nc - jr);
+      float* panel = out + (jr / NR) * kc * NR;
+      if (!trans_b) {  // op(B)[k][j] = B[k*ldb + j]
+        for (size_t k = 0; k < kc; ++k) {
+          const float* src = B + (pc + k) * ldb + jc + jr;
+          float* dst = panel + k * NR;
+          if (nr == NR) {
+            std::memcpy(dst, src, NR * sizeof(float));
+          } else {
+            size_t j = 0;
+            for (; j < nr; ++j) dst[j] = src[j];
+            for (; j < NR; ++j) dst[j] = 0.0f;
+          }
+        }
+      } else {  // op(B)[k][j] = B[j*ldb + k]: read rows of B contiguously
+        size_t j = 0;
+        for (; j < nr; ++j) {
+          const float* src = B + (jc + jr + j) * ldb + pc;
+          for (size_t k = 0; k < kc; ++k) panel[k * NR + j] = src[k];
+        }
+        for (; j < NR; ++j)
+          for (size_t k = 0; k < kc; ++k) panel[k * NR + j] = 0.0f;
+      }
+    }
+  }
+
+  // Pack op(A)[ic:ic+mc, pc:pc+kc] into ceil(mc/MR) panels of kc x MR.
+  static void pack_a(bool trans_a, const float* A, size_t lda, size_t ic, size_t pc, size_t mc,
+                     size_t kc, float* __restrict out) {
+    for (size_t ir = 0; ir < mc; ir += MR) {
+      const size_t mr = min_sz(MR, mc - ir);
+      float* panel = out + (ir / MR) * kc * MR;
+      if (!trans_a) {  // op(A)[i][k] = A[i*lda + k]
+        size_t i = 0;
+        for (; i < mr; ++i) {
+          const float* src = A + (ic + ir + i) * lda + pc;
+          for (size_t k = 0; k < kc; ++k) panel[k * MR + i] = src[k];
+        }
+        for (; i < (size_t)MR; ++i)
+          for (size_t k = 0; k < kc; ++k) panel[k * MR + i] = 0.0f;
+      } else {  // op(A)[i][k] = A[k*lda + i]
+        for (size_t k = 0; k < kc; ++k) {
+          const float* src = A + (pc + k) * lda + ic + ir;
+          float* dst = panel + k * MR;
+          size_t i = 0;
+          for (; i < mr; ++i) dst[i] = src[i];
+          for (; i < (size_t)MR; ++i) dst[i] = 0.0f;
+        }
+      }
+    }
+  }
+
+  static void run(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A,
+                  size_t lda, const float* B, size_t ldb, float* C, size_t ldc, bool accumulate) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+      if (!accumulate)
+        for (size_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, N * sizeof(float));
+      return;
+    }
+    float* bpack = kernel_scratch(0, KC * NC);
+    float* apack = kernel_scratch(1, MC * KC);
+    alignas(64) float tile[MR * NR];
+    for (size_t jc = 0; jc < N; jc += NC) {
+      const size_t nc = min_sz(NC, N - jc);
+      for (size_t pc = 0; pc < K; pc += KC) {
+        const size_t kc = min_sz(KC, K - pc);
+        const bool beta = accumulate || pc > 0;
+        pack_b(trans_b, B, ldb, pc, jc, kc, nc, bpack);
+        for (size_t ic = 0; ic < M; ic += MC) {
+          const size_t mc = min_sz(MC, M - ic);
+          pack_a(trans_a, A, lda, ic, pc, mc, kc, apack);
+          for (size_t jr = 0; jr < nc; jr += NR) {
+            const size_t nr = min_sz(NR, nc - jr);
+            const float* bp = bpack + (jr / NR) * kc * NR;
+            for (size_t ir = 0; ir < mc; ir += MR) {
+              const size_t mr = min_sz(MR, mc - ir);
+              const float* ap = apack + (ir / MR) * kc * MR;
+              float* c = C + (ic + ir) * ldc + jc + jr;
+              if (mr == (size_t)MR && nr == NR) {
+                ukernel(kc, ap, bp, c, ldc, beta);
+              } else {
+                ukernel(kc, ap, bp, tile, NR, false);
+                for (size_t i = 0; i < mr; ++i) {
+                  float* crow = c + i * ldc;
+                  const float* trow = tile + i * NR;
+                  if (beta)
+                    for (size_t j = 0; j < nr; ++j) crow[j] = crow[j] + trow[j];
+                  else
+                    for (size_t j = 0; j < nr; ++j) crow[j] = trow[j];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+};
+
+// =============================================================================================
+// Activations (forward on x, backward through the output y). softmax is row-wise and handled
+// by core/; here it behaves like linear.
+// =============================================================================================
+template <class V, Act A>
+static inline typename V::T act_fwd(typename V::T x) {
+  if constexpr (A == Act::relu) return V::max(x, V::zero());
+  else if constexpr (A == Act::sigmoid) return sigmoid<V>(x);
+  else if constexpr (A == Act::tanh) return tanh<V>(x);
+  else return x;
+}
+
+// dy * act'(pre), expressed through y = act(pre).
+template <class V, Act A>
+static inline typename V::T act_bwd(typename V::T dy, typename V::T y) {
+  if constexpr (A == Act::relu) return V::select_gt(y, V::zero(), dy, V::zero());
+  else if constexpr (A == Act::sigmoid) return V::mul(dy, V::mul(y, V::sub(V::set1(1.0f), y)));
+  else if constexpr (A == Act::tanh) return V::mul(dy, V::fnma(y, y, V::set1(1.0f)));
+  else return dy;
+}
+
+// Load/store of vector v of a column strip whose last vector holds `tail` (1..W) lanes.
+template <class V>
+static inline typename V::T vld(const float* p, bool partial, size_t tail) {
+  return partial ? V::load_partial(p, tail) : V::load(p);
+}
+template <class V>
+static inline void vst(float* p, typename V::T x, bool partial, size_t tail) {
+  if (partial) V::store_partial(p, x, tail); else V::store(p, x);
+}
+
+template <size_t N>
+struct Nv {
+  static constexpr size_t value = N;
+};
+
+// Column-strip driver for the per-column reductions: calls body(Nv<NV>{}, j, tail) on strips of
+// NV vectors (NV = 4, then 1); `tail` = lanes in the strip's last vector (W when full).
+template <class V, class Body>
+static inline void for_col_strips(size_t cols, Body&& body) {
+  constexpr size_t W = V::W;
+  size_t j = 0;
+  for (; j + 4 * W <= cols; j += 4 * W) body(Nv<4>{}, j, W);
+  for (; j + W <= cols; j += W) body(Nv<1>{}, j, W);
+  if (j < cols) body(Nv<1>{}, j, cols - j);
+}
+
+// =============================================================================================
+// Per-column reductions (sum over rows; each lane accumulates its column in row order).
+// =============================================================================================
+template <class V>
+static void col_sum(const float* X, size_t rows, size_t cols, size_t ld, float* out) {
+  using T = typename V::T;
+  constexpr size_t W = V::W;
+  for_col_strips<V>(cols, [&](auto nv, size_t j, size_t tail) {
+    constexpr size_t NV = decltype(nv)::value;
+    T acc[NV];
+    for (size_t v = 0; v < NV; ++v) acc[v] = V::zero();
+    for (size_t i = 0; i < rows; ++i) {
+      const float* x = X + i * ld + j;
+      for (size_t v = 0; v < NV; ++v)
+        acc[v] = V::add(acc[v], vld<V>(x + v * W, v == NV - 1 && tail < W, tail));
+    }
+    for (size_t v = 0; v < NV; ++v) vst<V>(out + j + v * W, acc[v], v == NV - 1 && tail < W, tail);
+  });
+}
+
+template <class V>
+static void col_mean_var(const float* X, size_t rows, size_t cols, size_t ld, float* mean,
+                         float* var) {
+  using T = typename V::T;
+  constexpr size_t W = V::W;
+  const T inv_n = V::set1(rows ? 1.0f / static_cast<float>(rows) : 0.0f);
+  for_col_strips<V>(cols, [&](auto nv, size_t j, size_t tail) {
+    constexpr size_t NV = decltype(nv)::value;
+    T mu[NV], acc[NV];
+    for (size_t v = 0; v < NV; ++v) acc[v] = V::zero();
+    for (size_t i = 0; i < rows; ++i) {
+      const float* x = X + i * ld + j;
+      for (size_t v = 0; v < NV; ++v)
+        acc[v] = V::add(acc[v], vld<V>(x + v * W, v == NV - 1 && tail < W, tail));
+    }
+    for (size_t v = 0; v < NV; ++v) {
+      mu[v] = V::mul(acc[v], inv_n);
+      acc[v] = V::zero();
+    }
+    for (size_t i = 0; i < rows; ++i) {
+      const float* x = X + i * ld + j;
+      for (size_t v = 0; v < NV; ++v) {
+        T d = V::sub(vld<V>(x + v * W, v == NV - 1 && tail < W, tail), mu[v]);
+        acc[v] = V::fma(d, d, acc[v]);
+      }
+    }
+    for (size_t v = 0; v < NV; ++v) {
+      const bool p = v == NV - 1 && tail < W;
+      vst<V>(mean + j + v * W, mu[v], p, tail);
+      vst<V>(var + j + v * W, V::mul(acc[v], inv_n), p, tail);
+    }
+  });
+}
+
+template <class V, Act A>
+static void bn_backward_reduce_t(const float* dY, const float* Y, const float* Z, size_t rows,
+                                 size_t cols, const float* mean, const float* invstd, float* dU,
+                                 float* sum_du, float* sum_du_xhat) {
+  using T = typename V::T;
+  constexpr size_t W = V::W;
+  for_col_strips<V>(cols, [&](auto nv, size_t j, size_t tail) {
+    constexpr size_t NV = decltype(nv)::value;
+    T mu[NV], is[NV], s1[NV], s2[NV];
+    for (size_t v = 0; v < NV; ++v) {
+      const bool p = v == NV - 1 && tail < W;
+      mu[v] = vld<V>(mean + j + v * W, p, tail);
+      is[v] = vld<V>(invstd + j + v * W, p, tail);
+      s1[v] = V::zero();
+      s2[v] = V::zero();
+    }
+    for (size_t i = 0; i < rows; ++i) {
+      const size_t o = i * cols + j;
+      for (size_t v = 0; v < NV; ++v) {
+        const bool p = v == NV - 1 && tail < W;
+        const size_t q = o + v * W;
+        T du = act_bwd<V, A>(vld<V>(dY + q, p, tail), vld<V>(Y + q, p, tail));
+        vst<V>(dU + q, du, p, tail);
+        T xhat = V::mul(V::sub(vld<V>(Z + q, p, tail), mu[v]), is[v]);
+        s1[v] = V::add(s1[v], du);
+        s2[v] = V::fma(du, xhat, s2[v]);
+      }
+    }
+    for (size_t v = 0; v < NV; ++v) {
+      const bool p = v == NV - 1 && tail < W;
+      vst<V>(sum_du + j + v * W, s1[v], p, tail);
+      vst<V>(sum_du_xhat + j + v * W, s2[v], p, tail);
+    }
+  });
+}
+
+template <class V>
+static void bn_backward_reduce(const float* dY, const float* Y, const float* Z, size_t rows,
+                               size_t cols, Act act, const float* mean, const float* invstd,
+                               float* dU, float* sum_du, float* sum_du_xhat) {
+  switch (act) {
+    case Act::relu: bn_backward_reduce_t<V, Act::relu>(dY, Y, Z, rows, cols, mean, invstd, dU, sum_du, sum_du_xhat); break;
+    case Act::sigmoid: bn_backward_reduce_t<V, Act::sigmoid>(dY, Y, Z, rows, cols, mean, invstd, dU, sum_du, sum_du_xhat); break;
+    case Act::tanh: bn_backward_reduce_t<V, Act::tanh>(dY, Y, Z, rows, cols, mean, invstd, dU, sum_du, sum_du_xhat); break;
+    default: bn_backward_reduce_t<V, Act::linear>(dY, Y, Z, rows, cols, mean, invstd, dU, sum_du, sum_du_xhat); break;
+  }
+}
+
+// =============================================================================================
+// Row-wise elementwise kernels (vectorized along the contiguous column axis, masked tail).
+// =============================================================================================
+template <class V, Act A>
+static void scale_shift_act_t(const float* X, size_t rows, size_t cols, size_t ldx,
+                              const float* scale, const float* shift, float* Y, size_t ldy) {
+  using T = typename V::T;
+  constexpr size_t W = V::W;
+  const T one = V::set1(1.0f);
+  for (size_t i = 0; i < rows; ++i) {
+    const float* x = X + i * ldx;
+    float* y = Y + i * ldy;
+    for (size_t j = 0; j < cols; j += W) {
+      const bool p = j + W > cols;
+      const size_t n = cols - j;
+      T sc = scale ? vld<V>(scale + j, p, n) : one;
+      T sh = shift ? vld<V>(shift + j, p, n) : V::zero();
+      vst<V>(y + j, act_fwd<V, A>(V::fma(vld<V>(x + j, p, n), sc, sh)), p, n);
+    }
+  }
+}
+
+template <class V>
+static void scale_shift_act(const float* X, size_t rows, size_t cols, size_t ldx,
+                            const float* scale, const float* shift, Act act, float* Y,
+                            size_t ldy) {
+  switch (act) {
+    case Act::relu: scale_shift_act_t<V, Act::relu>(X, rows, cols, ldx, scale, shift, Y, ldy); break;
+    case Act::sigmoid: scale_shift_act_t<V, Act::sigmoid>(X, rows, cols, ldx, scale, shift, Y, ldy); break;
+    case Act::tanh: scale_shift_act_t<V, Act::tanh>(X, rows, cols, ldx, scale, shift, Y, ldy); break;
+    default: scale_shift_act_t<V, Act::linear>(X, rows, cols, ldx, scale, shift, Y, ldy); break;
+  }
+}
+
+template <class V, Act A>
+static void act_backward_t(const float* dY, const float* Y, size_t n, float* dX) {
+  constexpr size_t W = V::W;
+  for (size_t j = 0; j < n; j += W) {
+    const bool p = j + W > n;
+    const size_t t = n - j;
+    vst<V>(dX + j, act_bwd<V, A>(vld<V>(dY + j, p, t), vld<V>(Y + j, p, t)), p, t);
+  }
+}
+
+template <class V>
+static void act_backward(const float* dY, const float* Y, size_t n, Act act, float* dX) {
+  switch (act) {
+    case Act::relu: act_backward_t<V, Act::relu>(dY, Y, n, dX); break;
+    case Act::sigmoid: act_backward_t<V, Act::sigmoid>(dY, Y, n, dX); break;
+    case Act::tanh: act_backward_t<V, Act::tanh>(dY, Y, n, dX); break;
+    default:
+      if (dX != dY) std::memmove(dX, dY, n * sizeof(float));
+      break;
+  }
+}
+
+template <class V>
+static void bn_backward_dx(const float* dU, const float* Z, size_t rows, size_t cols,
+                           const float* mean, const float* invstd, const float* gamma,
+                           const float* sum_du, const float* sum_du_xhat, float* dZ) {
+  using T = typename V::T;
+  constexpr size_t W = V::W;
+  const T inv_n = V::set1(rows ? 1.0f / static_cast<float>(rows) : 0.0f);
+  // Per column strip of one vector: hoist k, mean, invstd, sum_du/rows, sum_du_xhat/rows; walk rows.
+  for (size_t j = 0; j < cols; j += W) {
+    const bool p = j + W > cols;
+    const size_t n = cols - j;
+    T mu = vld<V>(mean + j, p, n);
+    T is = vld<V>(invstd + j, p, n);
+    T k = gamma ? V::mul(vld<V>(gamma + j, p, n), is) : is;
+    T a = V::mul(vld<V>(sum_du + j, p, n), inv_n);
+    T b = V::mul(vld<V>(sum_du_xhat + j, p, n), inv_n);
+    for (size_t i = 0; i < rows; ++i) {
+      const size_t q = i * cols + j;
+      T xhat = V::mul(V::sub(vld<V>(Z + q, p, n), mu), is);
+      T d = V::fnma(xhat, b, V::sub(vld<V>(dU + q, p, n), a));
+      vst<V>(dZ + q, V::mul(k, d), p, n);
+    }
+  }
+}
+
+// =============================================================================================
+// Optimizers (flat arrays, in place).
+// =============================================================================================
+template <class V>
+static void sgd_update(size_t n, float* p, const float* g, float* vel, float lr, float momentum,
+                       bool nesterov, float weight_decay) {
+  using T = typename V::T;
+  constexpr size_t W = V::W;
+  const T vlrwd = V::set1(lr * weight_decay), vlr = V::set1(lr), vmom = V::set1(momentum);
+  const bool wd = weight_decay != 0.0f;
+  const bool mom = momentum != 0.0f && vel != nullptr;
+  for (size_t j = 0; j < n; j += W) {
+    const bool pt = j + W > n;
+    const size_t t = n - j;
+    T pv = vld<V>(p + j, pt, t);
+    T gv = vld<V>(g + j, pt, t);
+    if (wd) pv = V::fnma(vlrwd, pv, pv);
+    if (!mom) {
+      pv = V::fnma(vlr, gv, pv);
+    } else {
+      T v = V::fnma(vlr, gv, V::mul(vmom, vld<V>(vel + j, pt, t)));  // v = m*v - lr*g
+      vst<V>(vel + j, v, pt, t);
+      if (nesterov) pv = V::add(pv, V::fnma(vlr, gv, V::mul(vmom, v)));  // p += m*v - lr*g
+      else pv = V::add(pv, v);
+    }
+    vst<V>(p + j, pv, pt, t);
+  }
+}
+
+template <class V>
+static void adam_update(size_t n, float* p, const float* g, float* m, float* v, float lr,
+                        float lr_t, float beta1, float beta2, float eps_hat, float weight_decay) {
+  using T = typename V::T;
+  constexpr size_t W = V::W;
+  const T vlrwd = V::set1(lr * weight_decay), vlrt = V::set1(lr_t), b1 = V::set1(beta1),
+          b2 = V::set1(beta2), c1 = V::set1(1.0f - beta1), c2 = V::set1(1.0f - beta2),
+          eps = V::set1(eps_hat);
+  const bool wd = weight_decay != 0.0f;
+  for (size_t j = 0; j < n; j += W) {
+    const bool pt = j + W > n;
+    const size_t t = n - j;
+    T pv = vld<V>(p + j, pt, t);
+    T gv = vld<V>(g + j, pt, t);
+    if (wd) pv = V::fnma(vlrwd, pv, pv);
+    T mv = V::fma(c1, gv, V::mul(b1, vld<V>(m + j, pt, t)));
+    T vv = V::fma(c2, V::mul(gv, gv), V::mul(b2, vld<V>(v + j, pt, t)));
+    vst<V>(m + j, mv, pt, t);
+    vst<V>(v + j, vv, pt, t);
+    pv = V::sub(pv, V::div(V::mul(vlrt, mv), V::add(V::sqrt(vv), eps)));
+    vst<V>(p + j, pv, pt, t);
+  }
+}
+
+template <class V>
+static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float* mom, float lr,
+                           float rho, float momentum, float eps, float weight_decay) {
+  using T = typename V::T;
+  constexpr size_t W = V::W;
+  const T vlrwd = V::set1(lr * weight_decay), vlr = V::set1(lr), vrho = V::set1(rho),
+          c = V::set1(1.0f - rho), vmom = V::set1(momentum), veps = V::set1(eps);
+  const bool wd = weight_decay != 0.0f;
+  const bool use_mom = momentum != 0.0f && mom != nullptr;
+  for (size_t j = 0; j < n; j += W) {
+    const bool pt = j + W > n;
+    const size_t t = n - j;
+    T pv = vld<V>(p + j, pt, t);
+    T gv = vld<V>(g + j, pt, t);
+    if (wd) pv = V::fnma(vlrwd, pv, pv);
+    T s = V::fma(c, V::mul(gv, gv), V::mul(vrho, vld<V>(ms + j, pt, t)));
+    vst<V>(ms + j, s, pt, t);
+    T step = V::div(V::mul(vlr, gv), V::add(V::sqrt(s), veps));
+    if (use_mom) {
+      T mo = V::fma(vmom, vld<V>(mom + j, pt, t), step);
+      vst<V>(mom + j, mo, pt, t);
+      pv = V::sub(pv, mo);
+    } else {
+      pv = V::sub(pv, step);
+    }
+    vst<V>(p + j, pv, pt, t);
+  }
+}
+
+}  // namespace DENSENORM_KERNEL_NS
+}  // namespace densenorm
+
+// Defines, in namespace densenorm, the exported entry points for one ISA:
+//   densenorm_f32_gemm_ukernel_<MR>x<NR>__<isa>   the register-blocked microkernel
+//   densenorm_f32_<op>__<isa>                     one per KernelTable entry
+//   const KernelTable* densenorm_kernel_table_<isa>()
+// VT: vector struct; MR/NRV: microkernel rows and vectors per row; TILE: "<MR>x<NR>" token.
+#define DENSENORM_CAT_(a, b) a##b
+#define DENSENORM_CAT(a, b) DENSENORM_CAT_(a, b)
+#define DENSENORM_DEFINE_KERNEL_TABLE(isa, VT, MR, NRV, TILE)                                    \
+  namespace densenorm {                                                                          \
+  namespace {                                                                                    \
+  using KGemm_ = DENSENORM_KERNEL_NS::Gemm<DENSENORM_KERNEL_NS::VT, MR, NRV>;                    \
+  }                                                                                              \
+  void densenorm_f32_gemm_ukernel_##TILE##__##isa(size_t kc, const float* a, const float* b,     \
+                                                  float* c, size_t ldc, bool beta) {             \
+    KGemm_::ukernel(kc, a, b, c, ldc, beta);                                                     \
+  }                                                                                              \
+  void densenorm_f32_gemm__##isa(bool ta, bool tb, size_t M, size_t N, size_t K, const float* A, \
+                                 size_t lda, const float* B, size_t ldb, float* C, size_t ldc,   \
+                                 bool acc) {                                                     \
+    KGemm_::run(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc);                                   \
+  }                                                                                              \
+  void densenorm_f32_col_mean_var__##isa(const float* X, size_t r, size_t c, size_t ld,          \
+                                         float* mean, float* var) {                              \
+    DENSENORM_KERNEL_NS::col_mean_var<DENSENORM_KERNEL_NS::VT>(X, r, c, ld, mean, var);          \
+  }                                                                                              \
+  void densenorm_f32_col_sum__##isa(const float* X, size_t r, size_t c, size_t ld, float* out) { \
+    DENSENORM_KERNEL_NS::col_sum<DENSENORM_KERNEL_NS::VT>(X, r, c, ld, out);                     \
+  }                                                                                              \
+  void densenorm_f32_scale_shift_act__##isa(const float* X, size_t r, size_t c, size_t ldx,      \
+                                            const float* sc, const float* sh, Act act, float* Y, \
+                                            size_t ldy) {                                        \
+    DENSENORM_KERNEL_NS::scale_shift_act<DENSENORM_KERNEL_NS::VT>(X, r, c, ldx, sc, sh, act, Y,  \
+                                                                  ldy);                          \
+  }                                                                                              \
+  void densenorm_f32_act_backward__##isa(const float* dY, const float* Y, size_t n, Act act,     \
+                                         float* dX) {                                            \
+    DENSENORM_KERNEL_NS::act_backward<DENSENORM_KERNEL_NS::VT>(dY, Y, n, act, dX);               \
+  }                                                                                              \
+  void densenorm_f32_bn_backward_reduce__##isa(const float* dY, const float* Y, const float* Z,  \
+                                               size_t r, size_t c, Act act, const float* mean,   \
+                                               const float* invstd, float* dU, float* s1,        \
+                                               float* s2) {                                      \
+    DENSENORM_KERNEL_NS::bn_backward_reduce<DENSENORM_KERNEL_NS::VT>(dY, Y, Z, r, c, act, mean,  \
+                                                                     invstd, dU, s1, s2);        \
+  }                                                                                              \
+  void densenorm_f32_bn_backward_dx__##isa(const float* dU, const float* Z, size_t r, size_t c,  \
+                                           const float* mean, const float* invstd,               \
+                                           const float* gamma, const float* s1, const float* s2, \
+                                           float* dZ) {                                          \
+    DENSENORM_KERNEL_NS::bn_backward_dx<DENSENORM_KERNEL_NS::VT>(dU, Z, r, c, mean, invstd,      \
+                                                                 gamma, s1, s2, dZ);             \
+  }                                                                                              \
+  void densenorm_f32_sgd_update__##isa(size_t n, float* p, const float* g, float* vel, float lr, \
+                                       float mom, bool nest, float wd) {                         \
+    DENSENORM_KERNEL_NS::sgd_update<DENSENORM_KERNEL_NS::VT>(n, p, g, vel, lr, mom, nest, wd);   \
+  }                                                                                              \
+  void densenorm_f32_adam_update__##isa(size_t n, float* p, const float* g, float* m, float* v,  \
+                                        float lr, float lr_t, float b1, float b2, float eps,     \
+                                        float wd) {                                              \
+    DENSENORM_KERNEL_NS::adam_update<DENSENORM_KERNEL_NS::VT>(n, p, g, m, v, lr, lr_t, b1, b2,   \
+                                                              eps, wd);                          \
+  }                                                                                              \
+  void densenorm_f32_rmsprop_update__##isa(size_t n, float* p, const float* g, float* ms,        \
+                                           float* mom, float lr, float rho, float momentum,      \
+                                           float eps, float wd) {                                \
+    DENSENORM_KERNEL_NS::rmsprop_update<DENSENORM_KERNEL_NS::VT>(n, p, g, ms, mom, lr, rho,      \
+                                                                 momentum, eps, wd);             \
+  }                                                                                              \
+  const KernelTable* densenorm_kernel_table_##isa() {                                            \
+    static const KernelTable table = {                                                           \
+        Isa::isa,                                                                                \
+        &densenorm_f32_gemm__##isa,                                                              \
+        &densenorm_f32_col_mean_var__##isa,                                                      \
+        &densenorm_f32_col_sum__##isa,                                                           \
+        &densenorm_f32_scale_shift_act__##isa,                                                   \
+        &densenorm_f32_act_backward__##isa,                                                      \
+        &densenorm_f32_bn_backward_reduce__##isa,                                                \
+        &densenorm_f32_bn_backward_dx__##isa,                                                    \
+        &densenorm_f32_sgd_update__##isa,                                                        \
+        &densenorm_f32_adam_update__##isa,                                                       \
+        &densenorm_f32_rmsprop_update__##isa,                                                    \
+    };                                                                                           \
+    return &table;                                                                               \
+  }                                                                                              \
+  }  // namespace densenorm

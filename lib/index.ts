@@ -1,0 +1,43 @@
+/**
+ * densenorm: fused Dense + BatchNorm networks for Node.js, on C++ SIMD kernels.
+ * The API follows TensorFlow.js layers (and Keras) names and defaults.
+ */
+import { native } from './native';
+import { checkPositiveInt } from './validate';
+import { Sequential, SequentialArgs } from './models/sequential';
+import { loadModel as load } from './io/model_io';
+
+export { Tensor, TensorLike, tensor } from './tensor';
+export * as layers from './layers';
+export * as optimizers from './optimizers';
+export { initializers } from './initializers';
+export { setSeed } from './random';
+export { DensenormError } from './errors';
+export { Layer, LayerWeight, Dense, BatchNormalization, Activation } from './layers';
+export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
+export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, EvaluateResult } from './models/sequential';
+export { LossName } from './losses';
+export { ActivationName } from './activations';
+
+/** A new, empty (or pre-filled) Sequential model. */
+export function sequential(args?: SequentialArgs): Sequential {
+  return new Sequential(args);
+}
+
+/** Loads a model written by model.save(dir). */
+export function loadModel(dir: string): Promise<Sequential> {
+  return load(dir);
+}
+
+/** The kernel path in use ('scalar' | 'avx2' | 'avx512') and the native thread count. */
+export function backend(): { isa: 'scalar' | 'avx2' | 'avx512'; threads: number } {
+  const b = native.backend();
+  return { isa: b.isa, threads: b.threads };
+}
+
+/** Sets the native thread-pool size (also DENSENORM_NUM_THREADS at startup). */
+export function setNumThreads(n: number): void {
+  native.setNumThreads(checkPositiveInt('n', n));
+}
+
+export const version: string = (require('../package.json') as { version: string }).version;

@@ -1,0 +1,137 @@
+/**
+ * The one typed view of the native addon; no other file touches the raw binding.
+ * Looks for a prebuild (prebuilds/<platform>-<arch>/densenorm.napi.node) first, then the
+ * cmake-js build output (build/Release/densenorm.node).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Integer codes shared with cpp/include/densenorm/kernels.h and net.h. */
+export const ACT_CODES = { linear: 0, relu: 1, sigmoid: 2, tanh: 3, softmax: 4 } as const;
+export const LOSS_CODES = {
+  categoricalCrossentropy: 0,
+  sparseCategoricalCrossentropy: 1,
+  binaryCrossentropy: 2,
+  meanSquaredError: 3,
+} as const;
+export const OPTIMIZER_CODES = { sgd: 0, adam: 1, rmsprop: 2 } as const;
+
+export interface NativeBnSpec {
+  gamma?: Float32Array;
+  beta?: Float32Array;
+  movingMean: Float32Array;
+  movingVariance: Float32Array;
+  numBatches?: Float64Array;
+  epsilon: number;
+  momentum: number;
+  cumulative: boolean;
+  trainable: boolean;
+  gradGamma?: Float32Array;
+  gradBeta?: Float32Array;
+}
+
+export interface NativeBlockSpec {
+  in: number;
+  out: number;
+  kernel?: Float32Array;
+  bias?: Float32Array;
+  denseTrainable: boolean;
+  gradKernel?: Float32Array;
+  gradBias?: Float32Array;
+  preAct: number;
+  bn?: NativeBnSpec;
+  postAct: number;
+}
+
+export interface NativeOptimizerSpec {
+  type: number;
+  learningRate: number;
+  momentum?: number;
+  nesterov?: boolean;
+  beta1?: number;
+  beta2?: number;
+  rho?: number;
+  epsilon?: number;
+  weightDecay?: number;
+}
+
+export interface NativeParamSlot {
+  value: Float32Array;
+  grad: Float32Array;
+  state1?: Float32Array;
+  state2?: Float32Array;
+}
+
+export interface NativeNetSpec {
+  blocks: NativeBlockSpec[];
+  loss: number;
+  optimizer: NativeOptimizerSpec;
+  params: NativeParamSlot[];
+}
+
+export interface StepResult {
+  loss: number;
+  correct: number;
+  count: number;
+}
+
+export interface NativeNet {
+  predict(x: Float32Array, batch: number, out: Float32Array): void;
+  predictAsync(x: Float32Array, batch: number, out: Float32Array): Promise<StepResult>;
+  evaluate(x: Float32Array, batch: number, y: Float32Array): StepResult;
+  forwardTrain(x: Float32Array, batch: number, updateStats: boolean, out: Float32Array): void;
+  forwardBackward(x: Float32Array, batch: number, dy: Float32Array, dx: Float32Array | null): void;
+  lossAndGrad(x: Float32Array, batch: number, y: Float32Array, updateStats: boolean): StepResult;
+  trainStep(x: Float32Array, batch: number, y: Float32Array, iteration: number): StepResult;
+  trainStepAsync(x: Float32Array, batch: number, y: Float32Array, iteration: number): Promise<StepResult>;
+  recalibrate(x: Float32Array, rows: number, batchSize: number): void;
+  setLearningRate(lr: number): void;
+  dispose(): void;
+}
+
+export type IsaName = 'scalar' | 'avx2' | 'avx512';
+
+export interface NativeBackend {
+  isa: IsaName;
+  threads: number;
+  detected: IsaName;
+  available: IsaName[];
+}
+
+export interface NativeAddon {
+  backend(): NativeBackend;
+  setNumThreads(n: number): void;
+  gemm(
+    isa: IsaName | null,
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    A: Float32Array,
+    B: Float32Array,
+    C: Float32Array,
+    accumulate: boolean,
+  ): void;
+  NativeNet: new (spec: NativeNetSpec) => NativeNet;
+}
+
+function load(): NativeAddon {
+  const root = path.join(__dirname, '..');
+  const candidates = [
+    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'densenorm.napi.node'),
+    path.join(root, 'build', 'Release', 'densenorm.node'),
+  ];
+  for (const file of candidates) {
+    if (fs.existsSync(file)) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(file) as NativeAddon;
+    }
+  }
+  throw new Error(
+    `densenorm: no native addon found (looked in ${candidates.join(', ')}). ` +
+      'Run `npm run build:native` (needs cmake and a C++ compiler).',
+  );
+}
+
+export const native: NativeAddon = load();
