@@ -41,3 +41,4 @@ export function setNumThreads(n: number): void {
 }
 
 export const version: string = (require('../package.json') as { version: string }).version;
+export { loadMnist, MnistSplit } from './data/mnist';

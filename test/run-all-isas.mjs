@@ -9,7 +9,7 @@ const { native } = require('../dist/native.js');
 const { available, detected } = native.backend();
 const all = ['scalar', 'avx2', 'avx512'];
 const mocha = require.resolve('mocha/bin/mocha.js');
-const extra = process.argv.slice(2);
+const extra = process.argv.length > 2 ? process.argv.slice(2) : ['test/**/*.test.mjs'];
 
 function run(isa) {
   return new Promise((resolve) => {

@@ -93,7 +93,11 @@ class Pool {
     n_threads_ = n < 1 ? 1 : n;
     stop_ = false;
     workers_.clear();
-    for (int i = 0; i < n_threads_ - 1; ++i) workers_.emplace_back([this] { worker_loop(); });
+    // The generation is captured here, not read by the new thread: a job published before the
+    // thread gets scheduled must still be seen as new by it.
+    const uint64_t gen = generation_;
+    for (int i = 0; i < n_threads_ - 1; ++i)
+      workers_.emplace_back([this, gen] { worker_loop(gen); });
   }
 
   void stop_workers() {
@@ -119,12 +123,7 @@ class Pool {
     }
   }
 
-  void worker_loop() {
-    uint64_t seen = 0;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      seen = generation_;
-    }
+  void worker_loop(uint64_t seen) {
     for (;;) {
       std::unique_lock<std::mutex> lk(mu_);
       work_cv_.wait(lk, [&] { return stop_ || (generation_ != seen && wanted_ > 0); });

@@ -509,9 +509,10 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
 //   densenorm_f32_<op>__<isa>                     one per KernelTable entry
 //   const KernelTable* densenorm_kernel_table_<isa>()
 // VT: vector struct; MR/NRV: microkernel rows and vectors per row; TILE: "<MR>x<NR>" token.
-#define DENSENORM_CAT_(a, b) a##b
-#define DENSENORM_CAT(a, b) DENSENORM_CAT_(a, b)
-#define DENSENORM_DEFINE_KERNEL_TABLE(isa, VT, MR, NRV, TILE)                                    \
+// The _AS form sets the table's Isa explicitly (the selftest's width-16 emulation uses it).
+#define DENSENORM_DEFINE_KERNEL_TABLE(isa, VT, MR, NRV, TILE) \
+  DENSENORM_DEFINE_KERNEL_TABLE_AS(isa, Isa::isa, VT, MR, NRV, TILE)
+#define DENSENORM_DEFINE_KERNEL_TABLE_AS(isa, ISA_ENUM, VT, MR, NRV, TILE)                       \
   namespace densenorm {                                                                          \
   namespace {                                                                                    \
   using KGemm_ = DENSENORM_KERNEL_NS::Gemm<DENSENORM_KERNEL_NS::VT, MR, NRV>;                    \
@@ -574,7 +575,7 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
   }                                                                                              \
   const KernelTable* densenorm_kernel_table_##isa() {                                            \
     static const KernelTable table = {                                                           \
-        Isa::isa,                                                                                \
+        ISA_ENUM,                                                                                \
         &densenorm_f32_gemm__##isa,                                                              \
         &densenorm_f32_col_mean_var__##isa,                                                      \
         &densenorm_f32_col_sum__##isa,                                                           \

@@ -19,6 +19,11 @@
 
 using namespace densenorm;
 
+namespace densenorm {
+// selftest_emu16.cc: the templates at width 16 / tile 8x32 (the AVX-512 shape), portable code.
+const KernelTable* densenorm_kernel_table_emu16();
+}
+
 namespace {
 
 size_t g_pass = 0, g_fail = 0;
@@ -474,6 +479,20 @@ int main() {
     test_bn_backward(*kt);
     test_optimizers(*kt);
     std::printf("%s: %zu cases\n", isa_name(isa), g_pass + g_fail - before);
+  }
+  {
+    // Same templates and tile shape as the AVX-512 table, on a portable width-16 vector type.
+    const KernelTable& kt = *densenorm_kernel_table_emu16();
+    const size_t before = g_pass + g_fail;
+    std::printf("emu16 (width-16 portable emulation of the avx512 table shape; reported as 'avx512'):\n");
+    test_gemm(kt);
+    test_col_reductions(kt);
+    test_scale_shift_act(kt);
+    test_activation_accuracy(kt);
+    test_act_backward(kt);
+    test_bn_backward(kt);
+    test_optimizers(kt);
+    std::printf("emu16: %zu cases\n", g_pass + g_fail - before);
   }
   test_threaded_gemm();
   std::printf("%zu passed, %zu failed\n", g_pass, g_fail);

@@ -309,6 +309,7 @@ export class Sequential {
     }
     const t = toTensor2D(y, argName, out);
     if (t.shape[0] !== rows) throw new RangeError(`Expected ${rows} rows (as many as x) for ${argName} but received ${t.shape[0]}`);
+    checkFinite(t.data, argName);
     return t.data;
   }
 
@@ -412,6 +413,7 @@ export class Sequential {
         throw typeError('[xVal, yVal]', 'validationData', a.validationData);
       }
       const vx = this.inputTensor(a.validationData[0], 'validationData[0]');
+      checkFinite(vx.data, 'validationData[0]');
       valX = vx.data;
       valRows = vx.shape[0];
       valY = this.targetTensor(a.validationData[1], valRows, c.loss, 'validationData[1]');
@@ -427,6 +429,9 @@ export class Sequential {
     const hasTrainableBn = this._layers.some((l) => l instanceof BatchNormalization && l.trainable);
     if (hasTrainableBn && rows < 2) {
       throw new RangeError(`Expected at least 2 training rows for batch normalization but received ${rows}`);
+    }
+    if (hasTrainableBn && batchSize < 2) {
+      throw new RangeError(`Expected a batchSize of at least 2 (batch normalization needs batch statistics of 2 or more rows) for batchSize but received ${batchSize}`);
     }
 
     const rng = new Rng(seed ?? Math.floor(globalRng().next() * 0x100000000));

@@ -1,0 +1,214 @@
+// Bad input gets a TypeError (wrong type) or RangeError (bad value) naming the argument, and a
+// rejected call leaves the model exactly as it was.
+import { expect } from 'chai';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const dn = require('../dist/index.js');
+const isa = dn.backend().isa;
+
+function model(loss = 'categoricalCrossentropy') {
+  dn.setSeed(3);
+  const m = dn.sequential({
+    layers: [
+      dn.layers.dense({ units: 4, inputShape: [3] }),
+      dn.layers.batchNormalization(),
+      dn.layers.activation({ activation: 'relu' }),
+      dn.layers.dense({ units: 3, activation: 'softmax' }),
+    ],
+  });
+  m.compile({ optimizer: 'sgd', loss });
+  return m;
+}
+
+const X = [[0.1, 0.2, 0.3], [1, -1, 0.5], [-0.3, 0.7, 2], [0, 0, 1]];
+const Y = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]];
+const snapshot = (m) => ({ p: Array.from(m.predict(X).data), w: m.getWeights().map((t) => Array.from(t.data)) });
+
+async function caught(fn) {
+  try {
+    await fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe(`argument errors (isa=${isa})`, () => {
+  describe('layer construction', () => {
+    const cases = [
+      ['dense({units: 0})', () => dn.layers.dense({ units: 0 }), RangeError, /units/],
+      ['dense({units: -3})', () => dn.layers.dense({ units: -3 }), RangeError, /units/],
+      ['dense({units: 2.5})', () => dn.layers.dense({ units: 2.5 }), RangeError, /units/],
+      ["dense({units: 'a'})", () => dn.layers.dense({ units: 'a' }), TypeError, /units/],
+      ['dense() without args', () => dn.layers.dense(), TypeError, /dense args/],
+      ['dense with an unknown key', () => dn.layers.dense({ units: 2, unitz: 3 }), RangeError, /unitz/],
+      ["dense({activation: 'gelu'})", () => dn.layers.dense({ units: 2, activation: 'gelu' }), RangeError, /activation/],
+      ['dense({activation: 3})', () => dn.layers.dense({ units: 2, activation: 3 }), TypeError, /activation/],
+      ["activation({activation: 'swish'})", () => dn.layers.activation({ activation: 'swish' }), RangeError, /activation/],
+      ['batchNormalization({momentum: 2})', () => dn.layers.batchNormalization({ momentum: 2 }), RangeError, /momentum/],
+      ['batchNormalization({momentum: 1})', () => dn.layers.batchNormalization({ momentum: 1 }), RangeError, /momentum/],
+      ["batchNormalization({momentum: '0.9'})", () => dn.layers.batchNormalization({ momentum: '0.9' }), TypeError, /momentum/],
+      ['batchNormalization({epsilon: 0})', () => dn.layers.batchNormalization({ epsilon: 0 }), RangeError, /epsilon/],
+      ['batchNormalization({center: 1})', () => dn.layers.batchNormalization({ center: 1 }), TypeError, /center/],
+      ['batchNormalization({axis: 0})', () => dn.layers.batchNormalization({ axis: 0 }), RangeError, /axis/],
+      ['batchNormalization with an unknown key', () => dn.layers.batchNormalization({ mommentum: 0.9 }), RangeError, /mommentum/],
+    ];
+    for (const [name, fn, type, re] of cases) {
+      it(`${name} → ${type.name} naming the argument`, () => {
+        expect(fn).to.throw(type, re);
+      });
+    }
+  });
+
+  describe('compile', () => {
+    it('unknown loss and optimizer names are RangeErrors; wrong types TypeErrors', () => {
+      const m = model();
+      const before = snapshot(m);
+      expect(() => m.compile({ optimizer: 'sgd', loss: 'hinge' })).to.throw(RangeError, /loss/);
+      expect(() => m.compile({ optimizer: 'adagrad', loss: 'meanSquaredError' })).to.throw(RangeError, /optimizer/);
+      expect(() => m.compile({ optimizer: 'sgd', loss: 42 })).to.throw(TypeError, /loss/);
+      expect(() => m.compile({ optimizer: { lr: 1 }, loss: 'meanSquaredError' })).to.throw(TypeError, /optimizer/);
+      expect(() => m.compile({ optimizer: 'sgd', loss: 'meanSquaredError', metrics: ['auc'] })).to.throw(RangeError, /metrics/);
+      expect(() => m.compile({ optimizer: 'sgd', loss: 'meanSquaredError', extra: 1 })).to.throw(RangeError, /extra/);
+      expect(snapshot(m)).to.deep.equal(before);
+      // still compiled with the original loss: a categorical target works, a sparse one is rejected
+      expect(() => m.evaluate(X, Y)).to.not.throw();
+    });
+  });
+
+  describe('fit / trainOnBatch / predict / evaluate', () => {
+    let m;
+    let before;
+    beforeEach(() => {
+      m = model();
+      before = snapshot(m);
+    });
+    afterEach(() => {
+      // after each rejected call, predict and the weights are as before
+      expect(snapshot(m)).to.deep.equal(before);
+      expect(m.isTraining).to.equal(false);
+    });
+
+    const fitCases = [
+      ['epochs 0', { epochs: 0 }, RangeError, /epochs/],
+      ['epochs -1', { epochs: -1 }, RangeError, /epochs/],
+      ["epochs '3'", { epochs: '3' }, TypeError, /epochs/],
+      ['batchSize 1.5', { batchSize: 1.5 }, RangeError, /batchSize/],
+      ['batchSize NaN', { batchSize: NaN }, RangeError, /batchSize/],
+      ['epochs NaN', { epochs: NaN }, RangeError, /epochs/],
+      ['validationSplit 1', { validationSplit: 1 }, RangeError, /validationSplit/],
+      ['validationSplit -0.1', { validationSplit: -0.1 }, RangeError, /validationSplit/],
+      ['shuffle "yes"', { shuffle: 'yes' }, TypeError, /shuffle/],
+      ['unknown key', { epoch: 2 }, RangeError, /epoch/],
+    ];
+    for (const [name, args, type, re] of fitCases) {
+      it(`fit with ${name} → ${type.name}`, async () => {
+        const e = await caught(() => m.fit(X, Y, args));
+        expect(e).to.be.instanceOf(type);
+        expect(e.message).to.match(re);
+      });
+    }
+
+    it('x with the wrong number of features → RangeError naming x (fit, trainOnBatch, predict, evaluate)', async () => {
+      const bad = [[1, 2], [3, 4], [5, 6], [7, 8]];
+      const e = await caught(() => m.fit(bad, Y));
+      expect(e).to.be.instanceOf(RangeError);
+      expect(e.message).to.match(/for x\b/).and.match(/3 features/);
+      expect(() => m.trainOnBatch(bad, Y)).to.throw(RangeError, /for x\b/);
+      expect(() => m.predict(bad)).to.throw(RangeError, /for x\b/);
+      expect(() => m.evaluate(bad, Y)).to.throw(RangeError, /for x\b/);
+      expect(() => m.predict(dn.tensor(new Float32Array(8), [2, 4]))).to.throw(RangeError, /features/);
+    });
+
+    it('x and y with different row counts → RangeError naming y', async () => {
+      const e = await caught(() => m.fit(X, Y.slice(0, 3)));
+      expect(e).to.be.instanceOf(RangeError);
+      expect(e.message).to.match(/for y\b/);
+      expect(() => m.trainOnBatch(X, Y.slice(0, 3))).to.throw(RangeError, /for y\b/);
+      expect(() => m.evaluate(X, Y.slice(0, 2))).to.throw(RangeError, /for y\b/);
+      expect(() => m.trainOnBatch(X, [[1, 0], [0, 1], [1, 0], [0, 1]])).to.throw(RangeError, /for y\b/);
+    });
+
+    it('labels out of range for sparse CE → RangeError naming y', async () => {
+      m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+      for (const ids of [[0, 1, 2, 3], [0, -1, 1, 2], [0, 1.5, 1, 2], [0, NaN, 1, 2]]) {
+        expect(() => m.trainOnBatch(X, ids), String(ids)).to.throw(RangeError, /for y\b/);
+        const e = await caught(() => m.fit(X, ids));
+        expect(e, String(ids)).to.be.instanceOf(RangeError);
+        expect(e.message).to.match(/class ids/);
+        expect(() => m.evaluate(X, ids)).to.throw(RangeError, /class ids/);
+      }
+      // valid ids are accepted (evaluate does not change the model)
+      expect(m.evaluate(X, [0, 1, 2, 0]).loss).to.be.above(0);
+    });
+
+    it('NaN or Infinity in x → RangeError naming x', async () => {
+      const bad = X.map((r) => r.slice());
+      bad[2][1] = NaN;
+      const e = await caught(() => m.fit(bad, Y));
+      expect(e).to.be.instanceOf(RangeError);
+      expect(e.message).to.match(/finite/).and.match(/for x\b/);
+      expect(() => m.trainOnBatch(bad, Y)).to.throw(RangeError, /for x\b/);
+      bad[2][1] = Infinity;
+      expect(() => m.trainOnBatch(bad, Y)).to.throw(RangeError, /finite/);
+    });
+
+    it('a Float64Array or a string as x → TypeError naming x', async () => {
+      const f64 = new Float64Array(12);
+      for (const bad of [f64, 'hello', 42, { data: [1, 2, 3] }]) {
+        expect(() => m.predict(bad), String(bad)).to.throw(TypeError, /for x\b/);
+        expect(() => m.trainOnBatch(bad, Y)).to.throw(TypeError, /for x\b/);
+        const e = await caught(() => m.fit(bad, Y));
+        expect(e).to.be.instanceOf(TypeError);
+        expect(e.message).to.match(/for x\b/);
+      }
+      expect(() => m.predict([[1, 'a', 3]])).to.throw(TypeError, /x\[0\]\[1\]/);
+      expect(() => m.predict([[1, 2, 3], [4, 5]])).to.throw(RangeError, /x\[1\]/);
+    });
+
+    it('predict with a bad batchSize → RangeError', () => {
+      expect(() => m.predict(X, { batchSize: 0 })).to.throw(RangeError, /batchSize/);
+      expect(() => m.predict(X, { batchSize: 2.5 })).to.throw(RangeError, /batchSize/);
+    });
+
+    it('uncompiled models reject fit/trainOnBatch/evaluate with a clear Error but predict', async () => {
+      const u = dn.sequential({ layers: [dn.layers.dense({ units: 2, inputShape: [3] })] });
+      expect(() => u.trainOnBatch(X, [[0, 0], [0, 0], [0, 0], [0, 0]])).to.throw(Error, /compile/);
+      const e = await caught(() => u.fit(X, [[0, 0], [0, 0], [0, 0], [0, 0]]));
+      expect(e.message).to.match(/compile/);
+      expect(u.predict(X).shape).to.deep.equal([4, 2]);
+    });
+  });
+
+  // Non-finite targets and validation inputs: rejected up front like non-finite x.
+  describe('non-finite y and validationData', () => {
+    // Known bug (see report): targets are not checked for finiteness, so fit() trains on the
+    // batches before the bad row and then fails with a plain Error from the native loss.
+    it('NaN in y → RangeError naming y, before any training step (fit and trainOnBatch)', async () => {
+      const m = model('meanSquaredError');
+      const before = snapshot(m);
+      const bad = Y.map((r) => r.slice());
+      bad[3][0] = NaN;
+      const e = await caught(() => m.fit(X, bad, { batchSize: 2, shuffle: false }));
+      expect(e).to.be.instanceOf(RangeError);
+      expect(e.message).to.match(/for y\b/);
+      expect(snapshot(m), 'no training step may have run').to.deep.equal(before);
+      expect(() => m.trainOnBatch(X, bad)).to.throw(RangeError, /for y\b/);
+      expect(snapshot(m)).to.deep.equal(before);
+    });
+
+    // Known bug (see report): validationData[0] is not checked for finiteness, so fit() trains a
+    // whole epoch and then fails in the validation pass.
+    it('NaN in validationData x → RangeError naming validationData, before any training step', async () => {
+      const m = model();
+      const before = snapshot(m);
+      const vx = [[0, NaN, 1]];
+      const e = await caught(() => m.fit(X, Y, { validationData: [vx, [[1, 0, 0]]] }));
+      expect(e).to.be.instanceOf(RangeError);
+      expect(e.message).to.match(/validationData/);
+      expect(snapshot(m), 'no training step may have run').to.deep.equal(before);
+    });
+
+  });
+});
