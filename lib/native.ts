@@ -118,6 +118,9 @@ export interface NativeAddon {
 
 function load(): NativeAddon {
   const root = path.join(__dirname, '..');
+  // DENSENORM_ADDON=/path/to/densenorm.node overrides the search (e.g. the sanitizer build).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (process.env.DENSENORM_ADDON) return require(path.resolve(process.env.DENSENORM_ADDON)) as NativeAddon;
   const candidates = [
     path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'densenorm.napi.node'),
     path.join(root, 'build', 'Release', 'densenorm.node'),
