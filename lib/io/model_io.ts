@@ -13,13 +13,115 @@ import { Layer } from '../layers/layer';
 import { layerFromConfig } from '../layers/serialization';
 import { Sequential } from '../models/sequential';
 import { checkString, isPlainObject } from '../validate';
-import { decodeSafetensorsWithMetadata, encodeSafetensors, NamedTensor } from './safetensors';
+import { decodeSafetensorsWithMetadata, encodeSafetensors, MAX_HEADER_BYTES, NamedTensor } from './safetensors';
 import { writeFileAtomic } from './atomic';
 
 export const FORMAT = 'densenorm-model';
 export const FORMAT_VERSION = 1;
 const MODEL_FILE = 'model.json';
 const WEIGHTS_FILE = 'weights.safetensors';
+/** Largest model.json read (a real one is a few KiB per layer). */
+const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
+/** Most weight scalars a loaded architecture may ask for (4 GiB of float32). */
+const MAX_LOAD_PARAMS = 2 ** 30;
+
+/**
+ * Crash safety of save(dir). Each file is replaced atomically (temp file, fsync, rename), but the
+ * pair is two renames, so a kill between them would leave new weights beside the old model.json.
+ * The old weights are therefore kept, before weights.safetensors is replaced, under a name derived
+ * from the SHA-256 that the old model.json records (`.weights-<sha256>.safetensors`, a hard link
+ * or, where links are unsupported, a copy). The sequence is:
+ *   1. back up the weights the current model.json names (skipped when no model.json exists);
+ *   2. write the new weights to a temp file, fsync, rename over weights.safetensors;
+ *   3. write the new model.json the same way (this rename is the commit point);
+ *   4. delete the backups and stale temp files.
+ * loadModel reads model.json, and when weights.safetensors does not have the SHA-256 it records,
+ * falls back to `.weights-<sha256>.safetensors`. So a kill at any moment leaves the complete old
+ * model (before step 3) or the complete new one (after it). Users only ever see model.json and
+ * weights.safetensors; the dot-files exist only between step 1 and step 4.
+ */
+function backupName(sha256: string): string {
+  return `.weights-${sha256}.safetensors`;
+}
+
+const BACKUP_RE = /^\.weights-[0-9a-f]{64}\.safetensors$/;
+const TEMP_RE = /^\.(?:model\.json|weights\.safetensors|weights-[0-9a-f]{64}\.safetensors)\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Step 1: makes sure the weights the current model.json names survive the replacement of weights.safetensors. */
+async function backupCurrentWeights(dir: string): Promise<void> {
+  let sha: unknown;
+  try {
+    const stat = await fs.promises.stat(path.join(dir, MODEL_FILE));
+    if (stat.size > MAX_MODEL_JSON_BYTES) return;
+    const old = JSON.parse(await fs.promises.readFile(path.join(dir, MODEL_FILE), 'utf8')) as unknown;
+    sha = isPlainObject(old) && isPlainObject(old.weights) ? old.weights.sha256 : undefined;
+  } catch {
+    return; // no (readable) previous model: nothing to preserve
+  }
+  if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) return;
+  const backup = path.join(dir, backupName(sha));
+  if (await hashMatches(backup, sha)) return; // an earlier interrupted save already kept it
+  const current = path.join(dir, WEIGHTS_FILE);
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(current);
+  } catch {
+    return; // the old model is already unloadable: nothing worth keeping
+  }
+  if (sha256Hex(bytes) !== sha) return;
+  await fs.promises.unlink(backup).catch(() => undefined);
+  try {
+    await fs.promises.link(current, backup);
+  } catch {
+    await writeFileAtomic(backup, bytes); // filesystems without hard links
+  }
+  await fsyncDirBestEffort(dir);
+}
+
+async function hashMatches(file: string, sha: string): Promise<boolean> {
+  try {
+    return sha256Hex(await fs.promises.readFile(file)) === sha;
+  } catch {
+    return false;
+  }
+}
+
+function sha256Hex(buf: Buffer): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+async function fsyncDirBestEffort(dir: string): Promise<void> {
+  const fh = await fs.promises.open(dir, 'r').catch(() => undefined);
+  if (!fh) return;
+  await fh.sync().catch(() => undefined);
+  await fh.close().catch(() => undefined);
+}
+
+/** Step 4: removes backups and temp files left by this save or by saves that were killed. */
+async function cleanUp(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const t = TEMP_RE.exec(name);
+    if (BACKUP_RE.test(name) || (t && !isAlive(Number(t[1])))) {
+      await fs.promises.unlink(path.join(dir, name)).catch(() => undefined);
+    }
+  }
+}
 
 function fail(dir: string, msg: string): never {
   throw new DensenormError(`${path.join(dir, MODEL_FILE)}: ${msg}`, ERR_MODEL_FILE);
@@ -38,6 +140,7 @@ export async function saveModel(model: Sequential, dir: string): Promise<void> {
     if (l instanceof BatchNormalization) bnState[l.name] = l.numBatchesTracked[0];
   }
   const weights = encodeSafetensors(tensors, { format: 'pt', producer: 'densenorm' });
+  const weightsSha = sha256Hex(weights);
   const json = {
     format: FORMAT,
     formatVersion: FORMAT_VERSION,
@@ -49,20 +152,39 @@ export async function saveModel(model: Sequential, dir: string): Promise<void> {
       convention: 'moving = momentum * moving + (1 - momentum) * batch; the batch variance entering the moving average is unbiased (n/(n-1)); inference uses (x - movingMean) / sqrt(movingVariance + epsilon)',
       numBatchesTracked: bnState,
     },
-    weights: { file: WEIGHTS_FILE, sha256: createHash('sha256').update(weights).digest('hex'), tensors: tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: 'float32' })) },
+    weights: { file: WEIGHTS_FILE, sha256: weightsSha, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: 'float32' })) },
   };
-  // Weights first: model.json is what makes a directory a model, and it names the weights' hash.
+  // See the comment above backupName(): backup, weights, model.json (the commit), clean-up.
+  await backupCurrentWeights(dir);
   await writeFileAtomic(path.join(dir, WEIGHTS_FILE), weights);
   await writeFileAtomic(path.join(dir, MODEL_FILE), JSON.stringify(json, null, 2) + '\n');
+  await cleanUp(dir);
 }
 
 export async function loadModel(dir: string): Promise<Sequential> {
   checkString('dir', dir);
+  try {
+    return await loadOnce(dir);
+  } catch (e) {
+    // A reader racing a save can pair an old model.json with weights replaced (and the backup
+    // removed) a moment later; the second read sees the finished save. A corrupt file fails twice.
+    if (!(e instanceof DensenormError) || !e.message.includes('SHA-256 differs')) throw e;
+    await new Promise((r) => setTimeout(r, 20));
+    return loadOnce(dir);
+  }
+}
+
+async function loadOnce(dir: string): Promise<Sequential> {
   const modelPath = path.join(dir, MODEL_FILE);
   let text: string;
   try {
+    const stat = await fs.promises.stat(modelPath);
+    if (stat.isFile() && stat.size > MAX_MODEL_JSON_BYTES) {
+      fail(dir, `file is ${stat.size} bytes, more than the ${MAX_MODEL_JSON_BYTES}-byte limit for a model description`);
+    }
     text = await fs.promises.readFile(modelPath, 'utf8');
   } catch (e) {
+    if (e instanceof DensenormError) throw e;
     throw new DensenormError(`${dir} is not a densenorm model directory: cannot read ${MODEL_FILE} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, ERR_MODEL_FILE);
   }
   let json: unknown;
@@ -78,7 +200,10 @@ export async function loadModel(dir: string): Promise<Sequential> {
   if (typeof inputDim !== 'number' || !Number.isSafeInteger(inputDim) || inputDim < 1 || inputDim > 1 << 24) fail(dir, `invalid inputDim ${String(inputDim)}`);
   if (!Array.isArray(json.layers) || json.layers.length === 0) fail(dir, 'layers must be a non-empty array');
   const weightsInfo = json.weights;
-  if (!isPlainObject(weightsInfo) || typeof weightsInfo.sha256 !== 'string') fail(dir, 'missing weights.sha256');
+  if (!isPlainObject(weightsInfo) || typeof weightsInfo.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(weightsInfo.sha256)) {
+    fail(dir, 'missing or malformed weights.sha256 (expected 64 lowercase hex digits)');
+  }
+  const sha: string = weightsInfo.sha256;
 
   const layers: Layer[] = json.layers.map((entry: unknown, i: number) => {
     if (!isPlainObject(entry) || typeof entry.className !== 'string' || !isPlainObject(entry.config)) {
@@ -95,10 +220,18 @@ export async function loadModel(dir: string): Promise<Sequential> {
   // Sizes are checked before anything is allocated: a hostile file must not ask for gigabytes.
   let dim = inputDim;
   let total = 0;
-  for (const l of layers) {
-    const out = l.outputDim(dim);
-    total += dim * out + 4 * out;
-    if (total > 1 << 30) fail(dir, 'the architecture would need more than 4 GiB of weights');
+  for (let i = 0; i < layers.length; i++) {
+    const l = layers[i];
+    let out: number;
+    try {
+      total += l.paramCountFor(dim);
+      out = l.outputDim(dim);
+    } catch (e) {
+      fail(dir, `layers[${i}]: ${(e as Error).message}`);
+    }
+    if (total > MAX_LOAD_PARAMS) {
+      fail(dir, `the architecture would need ${total} weights (more than the ${MAX_LOAD_PARAMS} limit, 4 GiB)`);
+    }
     dim = out;
   }
   const model = new Sequential({ name: typeof json.name === 'string' ? json.name : undefined });
@@ -112,15 +245,33 @@ export async function loadModel(dir: string): Promise<Sequential> {
   }
 
   const weightsPath = path.join(dir, WEIGHTS_FILE);
+  // Never read more than the architecture can use: the header cap plus 4 bytes per weight.
+  const maxWeightsBytes = 8 + MAX_HEADER_BYTES + 4 * total;
+  const readWeights = async (file: string): Promise<Buffer> => {
+    const stat = await fs.promises.stat(file);
+    if (stat.isFile() && stat.size > maxWeightsBytes) {
+      throw new DensenormError(
+        `${file}: file is ${stat.size} bytes, more than the ${maxWeightsBytes} bytes that ${total} float32 weights and a header can take`,
+        ERR_MODEL_FILE,
+      );
+    }
+    return fs.promises.readFile(file);
+  };
   let buf: Buffer;
   try {
-    buf = await fs.promises.readFile(weightsPath);
+    buf = await readWeights(weightsPath);
   } catch (e) {
+    if (e instanceof DensenormError) throw e;
     throw new DensenormError(`${weightsPath}: cannot read weights (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, ERR_MODEL_FILE);
   }
-  const digest = createHash('sha256').update(buf).digest('hex');
-  if (digest !== weightsInfo.sha256) {
-    throw new DensenormError(`${weightsPath}: the weights file does not match ${MODEL_FILE} (SHA-256 differs: corrupted, or from another save)`, ERR_MODEL_FILE);
+  if (sha256Hex(buf) !== sha) {
+    // A save killed between its two renames leaves the weights this model.json names here.
+    const backup = await readWeights(path.join(dir, backupName(sha))).catch(() => undefined);
+    if (backup && sha256Hex(backup) === sha) {
+      buf = backup;
+    } else {
+      throw new DensenormError(`${weightsPath}: the weights file does not match ${MODEL_FILE} (SHA-256 differs: corrupted, or from another save)`, ERR_MODEL_FILE);
+    }
   }
   const { tensors } = decodeSafetensorsWithMetadata(buf, weightsPath);
   const expected = new Set<string>();

@@ -1,8 +1,8 @@
 /** Fully connected layer: y = activation(x · kernel + bias). */
 import { ActivationName, checkActivation } from '../activations';
 import { getInitializer, Initializer, InitializerSpec } from '../initializers';
-import { checkBoolean, checkObject, checkPositiveInt, checkUnknownKeys, typeError } from '../validate';
-import { BASE_LAYER_KEYS, Layer, LayerArgs, WeightSpec } from './layer';
+import { checkBoolean, checkObject, checkPositiveInt, checkUnknownKeys, rangeError, typeError } from '../validate';
+import { BASE_LAYER_KEYS, Layer, LayerArgs, MAX_FEATURES, WeightSpec } from './layer';
 
 export interface DenseLayerArgs extends LayerArgs {
   /** Number of output features (positive integer). Required. */
@@ -52,6 +52,7 @@ export class Dense extends Layer {
     }
     // Validate before super() so a rejected layer does not consume an auto-generated name.
     const units = checkPositiveInt('units', a.units);
+    if (units > MAX_FEATURES) throw rangeError(`a positive integer <= ${MAX_FEATURES}`, 'units', units);
     const activation = checkActivation(a.activation, 'activation');
     const useBias = a.useBias === undefined ? true : checkBoolean('useBias', a.useBias);
     const kernelInitializer = getInitializer(

@@ -138,11 +138,21 @@ export abstract class Layer {
   }
 
   /**
+   * Number of weight scalars this layer would create for inputDim features, computed without
+   * allocating anything (used to reject absurd sizes before build()).
+   */
+  paramCountFor(inputDim: number): number {
+    checkPositiveInt(`inputDim of layer "${this.name}"`, inputDim);
+    return this.weightSpecs(inputDim).reduce((n, s) => n + sizeOf(s.shape), 0);
+  }
+
+  /**
    * Creates the weights for inputDim features. Idempotent for the same
    * inputDim; a different one is a RangeError since weights cannot be resized.
    */
   build(inputDim: number): void {
     checkPositiveInt(`inputDim of layer "${this.name}"`, inputDim);
+    if (inputDim > MAX_FEATURES) throw rangeError(`at most ${MAX_FEATURES} features`, `inputDim of layer "${this.name}"`, inputDim);
     if (this.batchInputShape && this.batchInputShape[1] !== inputDim) {
       throw new RangeError(
         `Expected ${this.batchInputShape[1]} input features (from its inputShape) for layer "${this.name}" but received ${inputDim}`,
@@ -156,7 +166,17 @@ export abstract class Layer {
       }
       return;
     }
-    this._weights = this.weightSpecs(inputDim).map((s) => {
+    const specs = this.weightSpecs(inputDim);
+    // Checked before any allocation: dense({ units: 1e9 }) on 1e6 features must not try 4 PB.
+    for (const s of specs) {
+      const n = sizeOf(s.shape);
+      if (n > MAX_WEIGHT_ELEMENTS) {
+        throw new RangeError(
+          `Expected at most ${MAX_WEIGHT_ELEMENTS} values (4 GiB of float32) for weight "${s.name}" of layer "${this.name}" but its shape [${s.shape.join(', ')}] has ${n}`,
+        );
+      }
+    }
+    this._weights = specs.map((s) => {
       const value = s.init();
       if (value.length !== sizeOf(s.shape)) throw new Error(`internal: initializer size mismatch for ${s.name}`);
       return { name: s.name, shape: s.shape.slice(), value, trainable: s.trainable };
@@ -238,6 +258,11 @@ export abstract class Layer {
     return `${this.className}(name=${this.name})`;
   }
 }
+
+/** Largest single weight (elements): 2^30 float32 = 4 GiB, also the native core's size limit. */
+export const MAX_WEIGHT_ELEMENTS = 2 ** 30;
+/** Largest feature count of any layer (the native binding's per-dimension limit). */
+export const MAX_FEATURES = 2 ** 24;
 
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;

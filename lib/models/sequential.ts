@@ -23,6 +23,7 @@ import {
   typeError,
 } from '../validate';
 import { fuse } from './fusion';
+import { DensenormError } from '../errors';
 import { saveModel } from '../io/model_io';
 
 export interface CompileArgs {
@@ -98,8 +99,11 @@ interface Compiled {
   accuracy: boolean;
 }
 
+const CALLBACK_KEYS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'];
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'seed', 'initialEpoch', 'callbacks', 'signal', 'verbose'];
 const PREDICT_CHUNK = 1024;
+/** Rows × widest layer per native workspace buffer (2^28 float32 = 1 GiB); larger batches are split or rejected. */
+const MAX_WORKSPACE_VALUES = 2 ** 28;
 
 let modelCounter = 0;
 
@@ -288,6 +292,36 @@ export class Sequential {
     if (this.fitting) throw new Error(`Cannot ${what} while fit() is running on this model; await it first`);
   }
 
+  /** Most rows one native call may take: the workspace is rows × the widest layer. */
+  private maxRowsPerCall(): number {
+    let width = this.inputDim ?? 1;
+    let dim = this.inputDim;
+    for (const l of this._layers) {
+      if (dim === undefined) break;
+      dim = l.outputDim(dim);
+      width = Math.max(width, dim);
+    }
+    return Math.max(1, Math.floor(MAX_WORKSPACE_VALUES / width));
+  }
+
+  /** RangeError when a training batch of `rows` would need an insane workspace. */
+  private checkTrainRows(rows: number, argName: string): void {
+    const max = this.maxRowsPerCall();
+    if (rows > max) {
+      throw new RangeError(
+        `Expected at most ${max} rows per training step for this model (rows × widest layer <= ${MAX_WORKSPACE_VALUES} workspace values) for ${argName} but received ${rows}`,
+      );
+    }
+  }
+
+  /** Rows per native call for inference: the requested batchSize, capped by the workspace limit. */
+  private inferenceChunk(args: unknown, what: string): number {
+    const a = checkObject(`${what} args`, args);
+    checkUnknownKeys(`${what} args`, a, ['batchSize']);
+    const chunk = a.batchSize !== undefined ? checkPositiveInt('batchSize', a.batchSize) : PREDICT_CHUNK;
+    return Math.min(chunk, this.maxRowsPerCall());
+  }
+
   private inputTensor(x: TensorLike, argName = 'x'): Tensor {
     const t = toTensor2D(x, argName, this.inputDim ?? this._layers[0]?.batchInputShape?.[1]);
     return t;
@@ -321,6 +355,7 @@ export class Sequential {
     const net = this.graph(xt.shape[1]);
     const yt = this.targetTensor(y, xt.shape[0], c.loss);
     checkFinite(xt.data, 'x');
+    this.checkTrainRows(xt.shape[0], 'x');
     net.setLearningRate(c.optimizer.learningRate);
     const r = net.trainStep(xt.data, xt.shape[0], yt, c.optimizer.iterations + 1);
     c.optimizer.iterations++;
@@ -331,11 +366,11 @@ export class Sequential {
   predict(x: TensorLike, args: { batchSize?: number } = {}): Tensor {
     this.notFitting('predict');
     const xt = this.inputTensor(x);
+    const chunk = this.inferenceChunk(args, 'predict');
     const net = this.graph(xt.shape[1]);
     const rows = xt.shape[0];
     const outDim = this.outputDim!;
     const out = new Float32Array(rows * outDim);
-    const chunk = args.batchSize !== undefined ? checkPositiveInt('batchSize', args.batchSize) : PREDICT_CHUNK;
     const inDim = xt.shape[1];
     for (let r = 0; r < rows; r += chunk) {
       const n = Math.min(chunk, rows - r);
@@ -349,8 +384,15 @@ export class Sequential {
     this.notFitting('predict');
     const xt = this.inputTensor(x);
     const net = this.graph(xt.shape[1]);
-    const out = new Float32Array(xt.shape[0] * this.outputDim!);
-    await net.predictAsync(xt.data, xt.shape[0], out);
+    const outDim = this.outputDim!;
+    const inDim = xt.shape[1];
+    const rows = xt.shape[0];
+    const out = new Float32Array(rows * outDim);
+    const chunk = this.maxRowsPerCall();
+    for (let r = 0; r < rows; r += chunk) {
+      const n = Math.min(chunk, rows - r);
+      await net.predictAsync(xt.data.subarray(r * inDim, (r + n) * inDim), n, out.subarray(r * outDim, (r + n) * outDim));
+    }
     return new Tensor(out, [xt.shape[0], this.outputDim!]);
   }
 
@@ -361,7 +403,7 @@ export class Sequential {
     const xt = this.inputTensor(x);
     this.graph(xt.shape[1]);
     const yt = this.targetTensor(y, xt.shape[0], c.loss);
-    const chunk = args.batchSize !== undefined ? checkPositiveInt('batchSize', args.batchSize) : PREDICT_CHUNK;
+    const chunk = this.inferenceChunk(args, 'evaluate');
     const r = this.evaluateArrays(xt.data, yt, xt.shape[0], chunk);
     return c.accuracy ? { loss: r.loss, accuracy: r.acc } : { loss: r.loss };
   }
@@ -395,7 +437,13 @@ export class Sequential {
     const split = a.validationSplit === undefined ? 0 : checkNumber('validationSplit', a.validationSplit, { min: 0, max: 1, maxExclusive: true });
     const seed = a.seed === undefined ? undefined : checkNonNegInt('seed', a.seed);
     const callbacks = a.callbacks === undefined ? [] : Array.isArray(a.callbacks) ? a.callbacks : [a.callbacks];
-    for (const cb of callbacks) if (!isPlainObject(cb) && typeof cb !== 'object') throw typeError('an object of callback functions', 'callbacks', cb);
+    for (const cb of callbacks) {
+      if (cb === null || typeof cb !== 'object') throw typeError('an object of callback functions', 'callbacks', cb);
+      for (const k of CALLBACK_KEYS) {
+        const f = (cb as Record<string, unknown>)[k];
+        if (f !== undefined && typeof f !== 'function') throw typeError('a function', `callbacks.${k}`, f);
+      }
+    }
     const signal = a.signal;
 
     const xt = this.inputTensor(x);
@@ -434,6 +482,7 @@ export class Sequential {
       throw new RangeError(`Expected a batchSize of at least 2 (batch normalization needs batch statistics of 2 or more rows) for batchSize but received ${batchSize}`);
     }
 
+    this.checkTrainRows(Math.min(batchSize + 1, rows), 'batchSize');
     const rng = new Rng(seed ?? Math.floor(globalRng().next() * 0x100000000));
     const order = new Int32Array(rows);
     for (let i = 0; i < rows; i++) order[i] = i;
@@ -474,7 +523,13 @@ export class Sequential {
           try {
             res = await net.trainStepAsync(bx.subarray(0, n * inDim), n, by.subarray(0, n * yPerRow), c.optimizer.iterations + 1);
           } catch (e) {
-            throw new Error(`Training failed at epoch ${epoch}, batch ${batchIndex}: ${(e as Error).message}`);
+            // The native step checks the loss before backward and update: weights, moving
+            // statistics and optimizer state are still those from before this batch.
+            throw new DensenormError(
+              `Training failed at epoch ${epoch}, batch ${batchIndex}: ${(e as Error).message}; the weights are left as they were before this batch`,
+              'ERR_TRAINING',
+              { cause: e },
+            );
           }
           c.optimizer.iterations++;
           lossSum += res.loss * n;
@@ -490,7 +545,7 @@ export class Sequential {
         const logs: Logs = { loss: lossSum / rows };
         if (c.accuracy) logs.acc = correct / count;
         if (valX && valY) {
-          const v = this.evaluateArrays(valX, valY, valRows, PREDICT_CHUNK);
+          const v = this.evaluateArrays(valX, valY, valRows, Math.min(PREDICT_CHUNK, this.maxRowsPerCall()));
           logs.val_loss = v.loss;
           if (c.accuracy) logs.val_acc = v.acc;
         }
@@ -519,7 +574,7 @@ export class Sequential {
     this.notFitting('recalibrate');
     const xt = this.inputTensor(x);
     const net = this.graph(xt.shape[1]);
-    const bs = args.batchSize === undefined ? PREDICT_CHUNK : checkPositiveInt('batchSize', args.batchSize);
+    const bs = this.inferenceChunk(args, 'recalibrateBatchNorm');
     if (xt.shape[0] < 2) throw new RangeError(`Expected at least 2 rows for x but received ${xt.shape[0]}`);
     net.recalibrate(xt.data, xt.shape[0], bs);
     for (const l of this._layers) if (l instanceof BatchNormalization) l.numBatchesTracked[0] = 1;
