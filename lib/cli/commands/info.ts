@@ -1,0 +1,64 @@
+/** densenorm info: version, kernel ISA, threads; with --model, the model summary and its data. */
+import * as dn from '../../index';
+import { flag, OptionSpec, parseCommandArgs, str } from '../args';
+import { loadModelDir } from '../model_dir';
+
+export const INFO_OPTIONS: OptionSpec = {
+  model: { type: 'string', short: 'm' },
+  json: { type: 'boolean' },
+};
+
+export const INFO_HELP = `Usage: densenorm info [--model DIR] [--json]
+
+Prints the densenorm version, the active kernel ISA (scalar | avx2 | avx512), the native
+thread count, and with --model the summary of a saved model and what it was trained on.`;
+
+export async function info(argv: string[]): Promise<number> {
+  const values = parseCommandArgs('info', argv, INFO_OPTIONS);
+  if (flag(values, 'help')) {
+    console.log(INFO_HELP);
+    return 0;
+  }
+  const b = dn.backend();
+  const dir = str(values, 'model');
+  const loaded = dir === undefined ? undefined : await loadModelDir(dir);
+  if (flag(values, 'json')) {
+    const o: Record<string, unknown> = { version: dn.version, isa: b.isa, threads: b.threads, node: process.version, platform: `${process.platform}-${process.arch}` };
+    if (loaded) {
+      o.model = {
+        dir,
+        inputDim: loaded.model.inputDim,
+        outputDim: loaded.model.outputDim,
+        params: loaded.model.countParams(),
+        layers: loaded.model.layers.map((l) => ({ name: l.name, className: l.className })),
+        task: loaded.pre.task,
+        label: loaded.pre.label,
+        classes: loaded.pre.classes,
+        source: loaded.pre.source,
+        training: loaded.pre.training,
+      };
+    }
+    console.log(JSON.stringify(o));
+    return 0;
+  }
+  console.log(`densenorm ${dn.version}`);
+  console.log(`isa:       ${b.isa}`);
+  console.log(`threads:   ${b.threads}`);
+  console.log(`node:      ${process.version} (${process.platform}-${process.arch})`);
+  if (loaded) {
+    const { model, pre } = loaded;
+    console.log('');
+    console.log(`model:     ${dir}`);
+    console.log(`task:      ${pre.task}${pre.classes ? ` (${pre.classes.length} classes: ${pre.classes.slice(0, 10).join(', ')}${pre.classes.length > 10 ? ', ...' : ''})` : ''}`);
+    console.log(`trained on ${pre.source === 'mnist' ? 'the bundled MNIST' : pre.source}: ${pre.features.length} features, label "${pre.label}"`);
+    const t = pre.training as Record<string, unknown> | undefined;
+    if (t) {
+      console.log(
+        `training:  ${t.optimizer} lr ${t.learningRate}, batch ${t.batchSize}, ${t.epochsCompleted}/${t.epochs} epochs${t.interrupted ? ' (interrupted)' : ''}, seed ${t.seed}`,
+      );
+    }
+    console.log('');
+    model.summary();
+  }
+  return 0;
+}

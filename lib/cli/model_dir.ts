@@ -1,0 +1,122 @@
+/**
+ * What the CLI keeps beside a saved model: preprocessing.json (feature names and the
+ * standardization statistics of the training split, the label and its classes, the target
+ * scaling for regression, and how the model was trained). The library's model.json and
+ * weights.safetensors are untouched, so dn.loadModel(dir) still reads the directory.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as dn from '../index';
+import { writeFileAtomic } from '../io/atomic';
+import { CliError } from './errors';
+import { Task } from './data';
+
+export const PREPROCESSING_FILE = 'preprocessing.json';
+export const PREPROCESSING_FORMAT = 'densenorm-cli-preprocessing';
+
+export interface Preprocessing {
+  format: typeof PREPROCESSING_FORMAT;
+  formatVersion: 1;
+  task: Task;
+  /** 'mnist' for the bundled digits, else the training file's name. */
+  source: string;
+  features: string[];
+  mean: number[];
+  std: number[];
+  label: string;
+  classes?: string[];
+  numericClasses?: boolean;
+  /** Regression: the model predicts (y - mean) / std. */
+  target?: { mean: number; std: number };
+  training?: Record<string, unknown>;
+}
+
+export async function saveModelDir(model: dn.Sequential, pre: Preprocessing, dir: string): Promise<void> {
+  await model.save(dir);
+  await writeFileAtomic(path.join(dir, PREPROCESSING_FILE), JSON.stringify(pre, null, 1) + '\n');
+}
+
+function isNumArray(v: unknown, n: number): v is number[] {
+  return Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+}
+
+/** Loads a model directory written by `densenorm train` (model + preprocessing). */
+export async function loadModelDir(dir: string): Promise<{ model: dn.Sequential; pre: Preprocessing }> {
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(dir);
+  } catch {
+    throw new CliError(`${dir}: no such model directory`);
+  }
+  if (!st.isDirectory()) throw new CliError(`${dir}: is a file, expected a model directory (written by densenorm train --out DIR)`);
+  let model: dn.Sequential;
+  try {
+    model = await dn.loadModel(dir);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const file = path.join(dir, PREPROCESSING_FILE);
+  let pre: Preprocessing;
+  try {
+    pre = JSON.parse(await fs.promises.readFile(file, 'utf8')) as Preprocessing;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(
+      code === 'ENOENT'
+        ? `${dir}: a densenorm model, but without ${PREPROCESSING_FILE}; the CLI only reads models written by densenorm train`
+        : `${file}: cannot read (${code ?? (e as Error).message})`,
+    );
+  }
+  const inDim = model.inputDim!;
+  const outDim = model.outputDim!;
+  const bad = (what: string): never => {
+    throw new CliError(`${file}: ${what}`);
+  };
+  if (!pre || pre.format !== PREPROCESSING_FORMAT) bad(`not a densenorm CLI preprocessing file`);
+  if (pre.task !== 'classification' && pre.task !== 'regression') bad(`unknown task ${JSON.stringify(pre.task)}`);
+  if (!Array.isArray(pre.features) || pre.features.length !== inDim || !pre.features.every((f) => typeof f === 'string')) {
+    bad(`expected ${inDim} feature names (the model's input size)`);
+  }
+  if (!isNumArray(pre.mean, inDim) || !isNumArray(pre.std, inDim) || pre.std.some((s) => s <= 0)) bad('invalid mean/std');
+  if (pre.task === 'classification' && (!Array.isArray(pre.classes) || pre.classes.length !== outDim)) bad(`expected ${outDim} class names`);
+  if (pre.task === 'regression' && (outDim !== 1 || !pre.target || !(pre.target.std > 0))) bad('invalid regression target scaling');
+  return { model, pre };
+}
+
+export interface Architecture {
+  inputDim: number;
+  hidden: number[];
+  activation: dn.ActivationName;
+  batchNorm: boolean;
+  bnPosition: 'before' | 'after';
+  outputs: number;
+  task: Task;
+}
+
+/**
+ * Dense layers with batch norm before the nonlinearity (Dense without bias → BN → activation,
+ * as Ioffe & Szegedy) or after it (Dense+activation → BN); softmax or linear output.
+ */
+export function buildModel(a: Architecture): dn.Sequential {
+  const model = dn.sequential();
+  let first = true;
+  const inputShape = (): { inputShape?: [number] } => {
+    if (!first) return {};
+    first = false;
+    return { inputShape: [a.inputDim] };
+  };
+  for (const units of a.hidden) {
+    if (!a.batchNorm) {
+      model.add(dn.layers.dense({ units, activation: a.activation, ...inputShape() }));
+    } else if (a.bnPosition === 'before') {
+      model.add(dn.layers.dense({ units, useBias: false, ...inputShape() }));
+      model.add(dn.layers.batchNormalization());
+      model.add(dn.layers.activation({ activation: a.activation }));
+    } else {
+      model.add(dn.layers.dense({ units, activation: a.activation, ...inputShape() }));
+      model.add(dn.layers.batchNormalization());
+    }
+  }
+  model.add(dn.layers.dense({ units: a.outputs, activation: a.task === 'classification' ? 'softmax' : 'linear', ...inputShape() }));
+  return model;
+}
