@@ -118,23 +118,24 @@ export interface NativeAddon {
 
 function load(): NativeAddon {
   const root = path.join(__dirname, '..');
-  // DENSENORM_ADDON=/path/to/densenorm.node overrides the search (e.g. the sanitizer build).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (process.env.DENSENORM_ADDON) return require(path.resolve(process.env.DENSENORM_ADDON)) as NativeAddon;
-  const candidates = [
-    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'densenorm.napi.node'),
-    path.join(root, 'build', 'Release', 'densenorm.node'),
-  ];
-  for (const file of candidates) {
-    if (fs.existsSync(file)) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return require(file) as NativeAddon;
-    }
+  // An explicit addon (e.g. the sanitizer build) wins; then node-gyp-build's search:
+  // build/Release (a source build), then prebuilds/<platform>-<arch>/*.napi.node.
+  const explicit = process.env.DENSENORM_ADDON;
+  if (explicit) {
+    if (!fs.existsSync(explicit)) throw new Error(`densenorm: DENSENORM_ADDON=${explicit} does not exist`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.resolve(explicit)) as NativeAddon;
   }
-  throw new Error(
-    `densenorm: no native addon found (looked in ${candidates.join(', ')}). ` +
-      'Run `npm run build:native` (needs cmake and a C++ compiler).',
-  );
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
+    return nodeGypBuild(root);
+  } catch (e) {
+    throw new Error(
+      `densenorm: no native addon for ${process.platform}-${process.arch} (${(e as Error).message}). ` +
+        'Reinstall with `npm_config_build_from_source=true npm install densenorm` (needs cmake and a C++ compiler).',
+    );
+  }
 }
 
 export const native: NativeAddon = load();
