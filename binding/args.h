@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace densenorm_binding {
 
@@ -37,6 +38,35 @@ inline std::string describe(const Napi::Value& v) {
   throw Napi::RangeError::New(env, msg);
 }
 
+// Arrays a NativeNet keeps pointers to. The Net re-checks them before every call, so a buffer
+// detached (transferred) or resized after construction is an exception, not a dangling read.
+struct Pinned {
+  Napi::Reference<Napi::TypedArray> ref;
+  const void* data;
+  size_t length;
+  std::string name;
+};
+// Set while a NativeNet is being constructed: f32()/f64() record every array they accept.
+inline thread_local std::vector<Pinned>* pin_sink = nullptr;
+
+inline void pin(const Napi::Value& v, const std::string& name, const void* data, size_t len) {
+  if (pin_sink) pin_sink->push_back({Napi::Persistent(v.As<Napi::TypedArray>()), data, len, name});
+}
+
+// Throws when a pinned array no longer has the memory it had at construction.
+inline void check_pins(Napi::Env env, const std::vector<Pinned>& pins) {
+  for (const Pinned& p : pins) {
+    Napi::TypedArray a = p.ref.Value();
+    void* data = nullptr;
+    size_t len = 0;
+    napi_status st = napi_get_typedarray_info(env, a, nullptr, &len, &data, nullptr, nullptr);
+    if (st != napi_ok || data != p.data || len != p.length)
+      throw Napi::Error::New(env, "The array given as " + p.name +
+                                      " was detached (transferred) or resized after the model was built; "
+                                      "rebuild the model");
+  }
+}
+
 // A Float32Array with exactly `len` elements (len == SIZE_MAX: any length); nullptr when
 // optional and undefined/null.
 inline float* f32(const Napi::Value& v, const std::string& name, size_t len, bool optional = false,
@@ -52,6 +82,7 @@ inline float* f32(const Napi::Value& v, const std::string& name, size_t len, boo
     throw_range(env, "Expected " + std::to_string(len) + " elements for " + name + " but received " +
                          std::to_string(a.ElementLength()));
   if (out_len) *out_len = a.ElementLength();
+  pin(v, name, a.Data(), a.ElementLength());
   return a.Data();
 }
 
@@ -63,6 +94,9 @@ inline double* f64(const Napi::Value& v, const std::string& name, size_t len) {
   if (a.ElementLength() != len)
     throw_range(env, "Expected " + std::to_string(len) + " elements for " + name + " but received " +
                          std::to_string(a.ElementLength()));
+  if (a.ArrayBuffer().IsDetached())
+    throw Napi::TypeError::New(env, "Expected an attached buffer for " + name + " but received a detached one");
+  pin(v, name, a.Data(), a.ElementLength());
   return a.Data();
 }
 

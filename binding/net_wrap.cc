@@ -71,6 +71,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
                         InstanceMethod("trainStep", &NetWrap::TrainStep),
                         InstanceMethod("trainStepAsync", &NetWrap::TrainStepAsync),
                         InstanceMethod("predictAsync", &NetWrap::PredictAsync),
+                        InstanceMethod("evaluateAsync", &NetWrap::EvaluateAsync),
                         InstanceMethod("recalibrate", &NetWrap::Recalibrate),
                         InstanceMethod("setLearningRate", &NetWrap::SetLearningRate),
                         InstanceMethod("dispose", &NetWrap::Dispose)});
@@ -81,6 +82,8 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     if (info.Length() < 1 || !info[0].IsObject()) throw_type(env, "spec", "an object", info[0]);
     Napi::Object spec = info[0].As<Napi::Object>();
     spec_ = Napi::Persistent(spec);
+    pin_sink = &pins_;  // every array accepted below is re-checked by live()
+    struct Unsink { ~Unsink() { pin_sink = nullptr; } } unsink;
 
     if (!spec.Get("blocks").IsArray()) throw_type(env, "spec.blocks", "an array", spec.Get("blocks"));
     Napi::Array blocks = spec.Get("blocks").As<Napi::Array>();
@@ -168,6 +171,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
   // several may run at once, but not beside training or dispose.
   Net* live(Napi::Env env, bool read_only = false) {
     if (!net_) throw Napi::Error::New(env, "This model's native memory was disposed");
+    check_pins(env, pins_);
     if (training.load() > 0)
       throw Napi::Error::New(env, "The model is training on another thread; await fit() before using it");
     if (!read_only && reading.load() > 0)
@@ -259,6 +263,19 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     w->Queue();
     return w->Promise();
   }
+  Napi::Value EvaluateAsync(const Napi::CallbackInfo& info) {
+    live(info.Env(), true);
+    size_t b;
+    const float* x = input(info, 0, &b);
+    const float* y = target(info, 2, b);
+    Napi::Object keep = Napi::Object::New(info.Env());
+    keep.Set("x", info[0]);
+    keep.Set("y", info[2]);
+    auto* w = new StepWorker(info.Env(), this, StepWorker::kEvaluate, keep, x, y, nullptr, b, 0);
+    reading.fetch_add(1);
+    w->Queue();
+    return w->Promise();
+  }
   Napi::Value PredictAsync(const Napi::CallbackInfo& info) {
     Net* n = live(info.Env(), true);
     size_t b;
@@ -287,11 +304,13 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     live(info.Env());
     net_.reset();
     spec_.Reset();
+    pins_.clear();
     return info.Env().Undefined();
   }
 
   std::unique_ptr<Net> net_;
   Napi::ObjectReference spec_;
+  std::vector<Pinned> pins_;
 };
 
 StepWorker::StepWorker(Napi::Env env, NetWrap* owner, Kind kind, Napi::Object keep,

@@ -353,9 +353,9 @@ export class Sequential {
     this.notFitting('trainOnBatch');
     const xt = this.inputTensor(x);
     const net = this.graph(xt.shape[1]);
+    this.checkTrainRows(xt.shape[0], 'x');
     const yt = this.targetTensor(y, xt.shape[0], c.loss);
     checkFinite(xt.data, 'x');
-    this.checkTrainRows(xt.shape[0], 'x');
     net.setLearningRate(c.optimizer.learningRate);
     const r = net.trainStep(xt.data, xt.shape[0], yt, c.optimizer.iterations + 1);
     c.optimizer.iterations++;
@@ -394,6 +394,18 @@ export class Sequential {
       await net.predictAsync(xt.data.subarray(r * inDim, (r + n) * inDim), n, out.subarray(r * outDim, (r + n) * outDim));
     }
     return new Tensor(out, [xt.shape[0], this.outputDim!]);
+  }
+
+  /** evaluate() on a worker thread: the event loop stays free. */
+  async evaluateAsync(x: TensorLike, y: TensorLike): Promise<EvaluateResult> {
+    const c = this.needCompiled('evaluate');
+    this.notFitting('evaluate');
+    const xt = this.inputTensor(x);
+    const net = this.graph(xt.shape[1]);
+    const yt = this.targetTensor(y, xt.shape[0], c.loss);
+    const r = await net.evaluateAsync(xt.data, xt.shape[0], yt);
+    const accuracy = r.count > 0 ? r.correct / r.count : NaN;
+    return c.accuracy ? { loss: r.loss, accuracy } : { loss: r.loss };
   }
 
   /** Loss (and accuracy when compiled with it) in inference mode. */
@@ -449,6 +461,7 @@ export class Sequential {
     const xt = this.inputTensor(x);
     const inDim = xt.shape[1];
     this.graph(inDim);
+    this.checkTrainRows(Math.min(batchSize + 1, xt.shape[0]), 'batchSize');
     const yAll = this.targetTensor(y, xt.shape[0], c.loss);
     checkFinite(xt.data, 'x');
     const yPerRow = yAll.length / xt.shape[0];
@@ -482,7 +495,6 @@ export class Sequential {
       throw new RangeError(`Expected a batchSize of at least 2 (batch normalization needs batch statistics of 2 or more rows) for batchSize but received ${batchSize}`);
     }
 
-    this.checkTrainRows(Math.min(batchSize + 1, rows), 'batchSize');
     const rng = new Rng(seed ?? Math.floor(globalRng().next() * 0x100000000));
     const order = new Int32Array(rows);
     for (let i = 0; i < rows; i++) order[i] = i;
