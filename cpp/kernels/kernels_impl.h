@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "densenorm/kernels.h"
+#include "gemm_blocking.h"
 #include "simd.h"
 
 namespace densenorm {
@@ -27,61 +28,99 @@ namespace DENSENORM_KERNEL_NS {
 static inline size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
 // =============================================================================================
-// GEMM: BLIS-like blocking around an MR x (NRV*W) register-blocked microkernel.
+// GEMM: BLIS-style blocking around an MR x NR (NR = NRV*W) register-blocked microkernel.
 //
-// Loop nest (jc: NC columns) -> (pc: KC depth, pack op(B) into NR-wide panels)
+// Loop nest (jc: NC columns) -> (pc: K block, pack op(B) into NR-wide panels)
 //   -> (ic: MC rows, pack op(A) into MR-tall panels) -> (jr: NR) -> (ir: MR) -> microkernel.
-// Panels are zero-padded, so the microkernel always computes a full tile; edge tiles are
-// computed into a stack tile and the valid part copied/added to C (no scalar fallback).
+// KC, MC, NC come from the CPU's L1/L2/L3 sizes (gemm_blocking(), read once at run time):
+// a B micro-panel (kc x NR) stays in L1, the packed A block (MC x kc) in L2, the packed B block
+// (kc x NC) in L3. Panels are zero-padded in k-order; edge tiles run a microkernel instance with
+// only the valid rows (template) and masked column loads/stores, so there is no scalar path.
+// When op(A) has at most MR rows (inference, batch 1..MR) B is not packed: every element of B is
+// used once, so the microkernel reads full panels straight from B (only a ragged last panel is
+// packed).
 //
-// Determinism: for every C(i,j) the sum over k is: per KC block (fixed boundaries 0,KC,2KC,...),
-// acc = 0; acc = fma(a_k, b_k, acc) for k ascending; then C = acc (first block, !accumulate) or
-// C = C + acc. Nothing depends on M, N, the tile position or the column range -> bit-identical
-// results for any split of C across threads.
+// Determinism: the K blocks have fixed boundaries that depend only on K and KC (kc_blk =
+// ceil(K / ceil(K / KC))): for every C(i,j), per block, acc = 0; acc = fma(a_k, b_k, acc) for k
+// ascending; then C = acc (first block, !accumulate) or C = C + acc. Nothing depends on M, N,
+// the tile position or the column/row range -> bit-identical results for any split of C across
+// threads (the packed/unpacked B choice reads the same values in the same order).
 // =============================================================================================
 template <class V, int MR, int NRV>
 struct Gemm {
   using T = typename V::T;
   static constexpr size_t W = V::W;
   static constexpr size_t NR = NRV * W;
-  static constexpr size_t KC = 256;
-  static constexpr size_t MC = MR * 16;
-  static constexpr size_t NC = (512 / NR) * NR;
 
-  // c[MR x NR] (= or +=) a_panel[kc x MR] * b_panel[kc x NR]
-  static inline void ukernel(size_t kc, const float* __restrict a, const float* __restrict b,
-                             float* __restrict c, size_t ldc, bool beta) {
-    T acc[MR][NRV];
+  // c[mr x nc_valid] (= or +=) a_panel[kc x MR] * b_panel[kc x NR] (b rows `bs` floats apart).
+  // MRV: rows computed (<= MR); EDGE: columns limited to `ncols` (< NR) with masked access.
+  template <int MRV, bool EDGE>
+  static inline void ukernel_t(size_t kc, const float* __restrict a, const float* __restrict b,
+                               size_t bs, float* __restrict c, size_t ldc, bool beta,
+                               size_t ncols) {
+    T acc[MRV][NRV];
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i)
+    for (int i = 0; i < MRV; ++i) {
+      __builtin_prefetch(c + i * ldc, 1, 3);
+      __builtin_prefetch(c + i * ldc + NR - 1, 1, 3);
 #pragma GCC unroll 4
       for (int v = 0; v < NRV; ++v) acc[i][v] = V::zero();
+    }
     for (size_t k = 0; k < kc; ++k) {
       T bv[NRV];
 #pragma GCC unroll 4
       for (int v = 0; v < NRV; ++v) bv[v] = V::load(b + v * W);
 #pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i) {
-        T ai = V::set1(a[i]);
+      for (int i = 0; i < MRV; ++i) {
+        const T ai = V::set1(a[i]);
 #pragma GCC unroll 4
         for (int v = 0; v < NRV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
       }
       a += MR;
-      b += NR;
+      b += bs;
     }
-    if (beta) {
 #pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i)
+    for (int i = 0; i < MRV; ++i) {
 #pragma GCC unroll 4
-        for (int v = 0; v < NRV; ++v) {
-          float* p = c + i * ldc + v * W;
-          V::store(p, V::add(V::load(p), acc[i][v]));
+      for (int v = 0; v < NRV; ++v) {
+        float* p = c + i * ldc + v * W;
+        if (!EDGE) {
+          V::store(p, beta ? V::add(V::load(p), acc[i][v]) : acc[i][v]);
+        } else {
+          const size_t j0 = v * W;
+          if (j0 >= ncols) break;
+          const size_t n = ncols - j0;
+          if (n >= W) V::store(p, beta ? V::add(V::load(p), acc[i][v]) : acc[i][v]);
+          else V::store_partial(p, beta ? V::add(V::load_partial(p, n), acc[i][v]) : acc[i][v], n);
         }
-    } else {
-#pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-        for (int v = 0; v < NRV; ++v) V::store(c + i * ldc + v * W, acc[i][v]);
+      }
+    }
+  }
+
+  // Full MR x NR tile from packed panels (the exported microkernel).
+  static inline void ukernel(size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                             bool beta) {
+    ukernel_t<MR, false>(kc, a, b, NR, c, ldc, beta, NR);
+  }
+
+  template <int MRV>
+  static inline void tile_rows(size_t kc, const float* a, const float* b, size_t bs, float* c,
+                               size_t ldc, bool beta, size_t nr) {
+    if (nr == NR) ukernel_t<MRV, false>(kc, a, b, bs, c, ldc, beta, NR);
+    else ukernel_t<MRV, true>(kc, a, b, bs, c, ldc, beta, nr);
+  }
+  // Any tile: mr in 1..MR rows, nr in 1..NR columns.
+  static inline void tile(size_t kc, const float* a, const float* b, size_t bs, float* c,
+                          size_t ldc, bool beta, size_t mr, size_t nr) {
+    if (mr == (size_t)MR) { tile_rows<MR>(kc, a, b, bs, c, ldc, beta, nr); return; }
+    tile_edge<MR - 1>(kc, a, b, bs, c, ldc, beta, mr, nr);
+  }
+  template <int R>
+  static inline void tile_edge(size_t kc, const float* a, const float* b, size_t bs, float* c,
+                               size_t ldc, bool beta, size_t mr, size_t nr) {
+    if constexpr (R >= 1) {
+      if (mr == (size_t)R) tile_rows<R>(kc, a, b, bs, c, ldc, beta, nr);
+      else tile_edge<R - 1>(kc, a, b, bs, c, ldc, beta, mr, nr);
     }
   }
 
@@ -92,22 +131,33 @@ struct Gemm {
       const size_t nr = min_sz(NR, nc - jr);
       float* panel = out + (jr / NR) * kc * NR;
       if (!trans_b) {  // op(B)[k][j] = B[k*ldb + j]
-        for (size_t k = 0; k < kc; ++k) {
-          const float* src = B + (pc + k) * ldb + jc + jr;
-          float* dst = panel + k * NR;
-          if (nr == NR) {
-            std::memcpy(dst, src, NR * sizeof(float));
-          } else {
-            size_t j = 0;
-            for (; j < nr; ++j) dst[j] = src[j];
-            for (; j < NR; ++j) dst[j] = 0.0f;
-          }
+        const float* src = B + pc * ldb + jc + jr;
+        if (nr == NR) {
+          for (size_t k = 0; k < kc; ++k, src += ldb)
+#pragma GCC unroll 4
+            for (int v = 0; v < NRV; ++v) V::store(panel + k * NR + v * W, V::load(src + v * W));
+        } else {
+          for (size_t k = 0; k < kc; ++k, src += ldb)
+            for (size_t v = 0; v < (size_t)NRV; ++v) {
+              const size_t j0 = v * W;
+              V::store(panel + k * NR + j0, j0 >= nr ? V::zero()
+                                            : nr - j0 >= W ? V::load(src + j0)
+                                                           : V::load_partial(src + j0, nr - j0));
+            }
         }
-      } else {  // op(B)[k][j] = B[j*ldb + k]: read rows of B contiguously
+      } else {  // op(B)[k][j] = B[j*ldb + k]: read rows of B contiguously, 4 k at a time
         size_t j = 0;
         for (; j < nr; ++j) {
           const float* src = B + (jc + jr + j) * ldb + pc;
-          for (size_t k = 0; k < kc; ++k) panel[k * NR + j] = src[k];
+          float* dst = panel + j;
+          size_t k = 0;
+          for (; k + 4 <= kc; k += 4) {
+            dst[(k + 0) * NR] = src[k + 0];
+            dst[(k + 1) * NR] = src[k + 1];
+            dst[(k + 2) * NR] = src[k + 2];
+            dst[(k + 3) * NR] = src[k + 3];
+          }
+          for (; k < kc; ++k) dst[k * NR] = src[k];
         }
         for (; j < NR; ++j)
           for (size_t k = 0; k < kc; ++k) panel[k * NR + j] = 0.0f;
@@ -122,20 +172,31 @@ struct Gemm {
       const size_t mr = min_sz(MR, mc - ir);
       float* panel = out + (ir / MR) * kc * MR;
       if (!trans_a) {  // op(A)[i][k] = A[i*lda + k]
-        size_t i = 0;
-        for (; i < mr; ++i) {
-          const float* src = A + (ic + ir + i) * lda + pc;
-          for (size_t k = 0; k < kc; ++k) panel[k * MR + i] = src[k];
+        const float* src = A + (ic + ir) * lda + pc;
+        if (mr == (size_t)MR) {
+          // k outer, MR rows inner: each output line is written once, sequentially.
+          for (size_t k = 0; k < kc; ++k)
+#pragma GCC unroll 16
+            for (int i = 0; i < MR; ++i) panel[k * MR + i] = src[i * lda + k];
+        } else {
+          for (size_t k = 0; k < kc; ++k) {
+            size_t i = 0;
+            for (; i < mr; ++i) panel[k * MR + i] = src[i * lda + k];
+            for (; i < (size_t)MR; ++i) panel[k * MR + i] = 0.0f;
+          }
         }
-        for (; i < (size_t)MR; ++i)
-          for (size_t k = 0; k < kc; ++k) panel[k * MR + i] = 0.0f;
       } else {  // op(A)[i][k] = A[k*lda + i]
-        for (size_t k = 0; k < kc; ++k) {
-          const float* src = A + (pc + k) * lda + ic + ir;
-          float* dst = panel + k * MR;
-          size_t i = 0;
-          for (; i < mr; ++i) dst[i] = src[i];
-          for (; i < (size_t)MR; ++i) dst[i] = 0.0f;
+        const float* src = A + pc * lda + ic + ir;
+        if (mr == (size_t)MR) {
+          for (size_t k = 0; k < kc; ++k, src += lda)
+#pragma GCC unroll 16
+            for (int i = 0; i < MR; ++i) panel[k * MR + i] = src[i];
+        } else {
+          for (size_t k = 0; k < kc; ++k, src += lda) {
+            size_t i = 0;
+            for (; i < mr; ++i) panel[k * MR + i] = src[i];
+            for (; i < (size_t)MR; ++i) panel[k * MR + i] = 0.0f;
+          }
         }
       }
     }
@@ -149,38 +210,46 @@ struct Gemm {
         for (size_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, N * sizeof(float));
       return;
     }
-    float* bpack = kernel_scratch(0, KC * NC);
-    float* apack = kernel_scratch(1, MC * KC);
-    alignas(64) float tile[MR * NR];
-    for (size_t jc = 0; jc < N; jc += NC) {
-      const size_t nc = min_sz(NC, N - jc);
-      for (size_t pc = 0; pc < K; pc += KC) {
-        const size_t kc = min_sz(KC, K - pc);
+    const GemmBlocking bl = gemm_blocking(MR, NR);
+    const size_t nkb = (K + bl.kc - 1) / bl.kc;
+    size_t KB = (K + nkb - 1) / nkb;  // balanced K blocks: boundaries depend on K only
+    KB = (KB + 3) & ~static_cast<size_t>(3);
+    // Balanced row blocks (multiples of MR) so the last one is not a sliver.
+    const size_t nmb = (M + bl.mc - 1) / bl.mc;
+    size_t MCb = (M + nmb - 1) / nmb;
+    MCb = (MCb + MR - 1) / MR * MR;
+    const size_t NCb = bl.nc;
+    const bool direct_b = !trans_b && M <= (size_t)MR;  // each B element is used once
+    float* bpack = kernel_scratch(0, KB * (direct_b ? NR : min_sz(NCb, (N + NR - 1) / NR * NR)));
+    float* apack = kernel_scratch(1, min_sz(MCb, (M + MR - 1) / MR * MR) * KB);
+    for (size_t jc = 0; jc < N; jc += NCb) {
+      const size_t nc = min_sz(NCb, N - jc);
+      for (size_t pc = 0; pc < K; pc += KB) {
+        const size_t kc = min_sz(KB, K - pc);
         const bool beta = accumulate || pc > 0;
-        pack_b(trans_b, B, ldb, pc, jc, kc, nc, bpack);
-        for (size_t ic = 0; ic < M; ic += MC) {
-          const size_t mc = min_sz(MC, M - ic);
+        if (!direct_b) pack_b(trans_b, B, ldb, pc, jc, kc, nc, bpack);
+        for (size_t ic = 0; ic < M; ic += MCb) {
+          const size_t mc = min_sz(MCb, M - ic);
           pack_a(trans_a, A, lda, ic, pc, mc, kc, apack);
           for (size_t jr = 0; jr < nc; jr += NR) {
             const size_t nr = min_sz(NR, nc - jr);
-            const float* bp = bpack + (jr / NR) * kc * NR;
+            const float* bp;
+            size_t bs = NR;
+            if (!direct_b) {
+              bp = bpack + (jr / NR) * kc * NR;
+            } else if (nr == NR) {
+              bp = B + pc * ldb + jc + jr;
+              bs = ldb;
+            } else {
+              pack_b(false, B, ldb, pc, jc + jr, kc, nr, bpack);
+              bp = bpack;
+            }
             for (size_t ir = 0; ir < mc; ir += MR) {
               const size_t mr = min_sz(MR, mc - ir);
               const float* ap = apack + (ir / MR) * kc * MR;
               float* c = C + (ic + ir) * ldc + jc + jr;
-              if (mr == (size_t)MR && nr == NR) {
-                ukernel(kc, ap, bp, c, ldc, beta);
-              } else {
-                ukernel(kc, ap, bp, tile, NR, false);
-                for (size_t i = 0; i < mr; ++i) {
-                  float* crow = c + i * ldc;
-                  const float* trow = tile + i * NR;
-                  if (beta)
-                    for (size_t j = 0; j < nr; ++j) crow[j] = crow[j] + trow[j];
-                  else
-                    for (size_t j = 0; j < nr; ++j) crow[j] = trow[j];
-                }
-              }
+              if (mr == (size_t)MR && nr == NR) ukernel_t<MR, false>(kc, ap, bp, bs, c, ldc, beta, NR);
+              else tile(kc, ap, bp, bs, c, ldc, beta, mr, nr);
             }
           }
         }
