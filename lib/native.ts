@@ -79,6 +79,7 @@ export interface NativeNet {
   predict(x: Float32Array, batch: number, out: Float32Array): void;
   predictAsync(x: Float32Array, batch: number, out: Float32Array): Promise<StepResult>;
   evaluate(x: Float32Array, batch: number, y: Float32Array): StepResult;
+  evaluateAsync(x: Float32Array, batch: number, y: Float32Array): Promise<StepResult>;
   forwardTrain(x: Float32Array, batch: number, updateStats: boolean, out: Float32Array): void;
   forwardBackward(x: Float32Array, batch: number, dy: Float32Array, dx: Float32Array | null): void;
   lossAndGrad(x: Float32Array, batch: number, y: Float32Array, updateStats: boolean): StepResult;

@@ -410,10 +410,11 @@ Status Net::predict(const float* x, size_t batch, float* out) {
 Status Net::evaluate(const float* x, const float* y, size_t batch, StepResult* res) {
   Status st = check_batch(batch, false);
   if (!st.ok) return st;
-  st = forward(infer_ws_, x, batch, 0, blocks_.size(), true);
+  Workspace ws;  // local: evaluations may run on several threads at once
+  st = forward(ws, x, batch, 0, blocks_.size(), true);
   if (!st.ok) return st;
   bool logits = false;
-  return loss_forward(infer_ws_, y, batch, res, infer_ws_.g0.data(), &logits);
+  return loss_forward(ws, y, batch, res, ws.g0.data(), &logits);
 }
 
 Status Net::forward_train(const float* x, size_t batch, bool update_stats, float* out) {
