@@ -200,10 +200,14 @@ async function loadOnce(dir: string): Promise<Sequential> {
   if (typeof inputDim !== 'number' || !Number.isSafeInteger(inputDim) || inputDim < 1 || inputDim > 1 << 24) fail(dir, `invalid inputDim ${String(inputDim)}`);
   if (!Array.isArray(json.layers) || json.layers.length === 0) fail(dir, 'layers must be a non-empty array');
   const weightsInfo = json.weights;
-  if (!isPlainObject(weightsInfo) || typeof weightsInfo.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(weightsInfo.sha256)) {
-    fail(dir, 'missing or malformed weights.sha256 (expected 64 lowercase hex digits)');
+  // weights.sha256 may be left out (a model.json written by hand beside weights exported from
+  // Python); the safetensors file is then checked only structurally, and there is no crash fallback.
+  if (weightsInfo !== undefined && !isPlainObject(weightsInfo)) fail(dir, 'weights must be an object');
+  const rawSha = weightsInfo?.sha256;
+  if (rawSha !== undefined && (typeof rawSha !== 'string' || !/^[0-9a-f]{64}$/.test(rawSha))) {
+    fail(dir, `malformed weights.sha256 ${JSON.stringify(rawSha)?.slice(0, 80)} (expected 64 lowercase hex digits)`);
   }
-  const sha: string = weightsInfo.sha256;
+  const sha: string | undefined = rawSha;
 
   const layers: Layer[] = json.layers.map((entry: unknown, i: number) => {
     if (!isPlainObject(entry) || typeof entry.className !== 'string' || !isPlainObject(entry.config)) {
@@ -264,7 +268,7 @@ async function loadOnce(dir: string): Promise<Sequential> {
     if (e instanceof DensenormError) throw e;
     throw new DensenormError(`${weightsPath}: cannot read weights (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, ERR_MODEL_FILE);
   }
-  if (sha256Hex(buf) !== sha) {
+  if (sha !== undefined && sha256Hex(buf) !== sha) {
     // A save killed between its two renames leaves the weights this model.json names here.
     const backup = await readWeights(path.join(dir, backupName(sha))).catch(() => undefined);
     if (backup && sha256Hex(backup) === sha) {
