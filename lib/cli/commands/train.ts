@@ -25,6 +25,7 @@ export const TRAIN_OPTIONS: OptionSpec = {
   'validation-split': { type: 'string' },
   seed: { type: 'string' },
   out: { type: 'string', short: 'o' },
+  'no-recalibrate': { type: 'boolean' },
   json: { type: 'boolean' },
 };
 
@@ -51,6 +52,8 @@ Training
   --lr X                   learning rate (default: adam 0.001, sgd 0.01, rmsprop 0.001)
   --momentum X             sgd / rmsprop momentum in [0, 1)
   --seed N                 seed for initialization, split and shuffling (default: random, printed)
+  --no-recalibrate         keep the moving batch-norm statistics as trained (default: after training,
+                           replace them by the exact statistics over the training split, "precise BN")
 Output
   --out DIR                where the model is saved (default ./densenorm-model)
   --json                   one JSON object per epoch on stdout
@@ -236,7 +239,7 @@ export async function train(argv: string[]): Promise<number> {
   let valVar = 1;
   if (!classify && data.yVal) {
     const m = data.yVal.reduce((s, v) => s + v, 0) / data.yVal.length;
-    valVar = data.yVal.reduce((s, v) => s + (v - m) ** 2, 0) / data.yVal.length;
+    valVar = (data.yVal.reduce((s, v) => s + (v - m) ** 2, 0) / data.yVal.length) * yScale;
   }
 
   // Ctrl-C: stop after the current batch, then save; a second Ctrl-C quits at once.
@@ -324,6 +327,13 @@ export async function train(argv: string[]): Promise<number> {
     });
     rep.stop();
     const trainSeconds = (performance.now() - t0) / 1000;
+    // Moving averages lag behind the weights (momentum 0.99), most on small data sets: set the
+    // inference statistics to their exact values over the training split.
+    const recalibrate = batchNorm && hidden.length > 0 && !flag(values, 'no-recalibrate');
+    if (recalibrate) {
+      model.recalibrateBatchNorm(dn.tensor(data.xTrain, [nTrain, data.cols]));
+      rep.human(`Batch-norm statistics recalibrated on the ${fmtInt(nTrain)} training rows (--no-recalibrate keeps the moving averages)`);
+    }
 
     const pre: Preprocessing = {
       ...data.pre,
@@ -334,6 +344,7 @@ export async function train(argv: string[]): Promise<number> {
         momentum,
         epochs,
         epochsCompleted: epochsDone,
+        batchNormRecalibrated: recalibrate,
         interrupted,
         batchSize,
         validationSplit: split,
