@@ -76,6 +76,10 @@ export class BatchNormalization extends Layer {
     else if (a.momentum === undefined) momentum = 0.99;
     else momentum = checkNumber('momentum', a.momentum, { min: 0, max: 1, maxExclusive: true });
     const epsilon = a.epsilon === undefined ? 1e-3 : checkNumber('epsilon', a.epsilon, { min: 0, minExclusive: true });
+    // The core computes in float32: an epsilon that rounds to 0 there would divide by zero.
+    if (Math.fround(epsilon) <= 0 || !Number.isFinite(Math.fround(epsilon))) {
+      throw rangeError('a number > 0 that float32 can represent (>= 1.4e-45 and <= 3.4e38)', 'epsilon', epsilon);
+    }
     const center = a.center === undefined ? true : checkBoolean('center', a.center);
     const scale = a.scale === undefined ? true : checkBoolean('scale', a.scale);
     const init = (key: string, def: InitializerSpec): Initializer =>
