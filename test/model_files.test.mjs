@@ -171,6 +171,29 @@ describe(`model files (isa=${isa})`, function () {
       fs.truncateSync(path.join(d, 'model.json'), 200 * 1024 * 1024); // sparse
       await expectFileError(d, /bytes, more than the/);
     });
+    it('a FIFO or a directory in place of a file → error, never a hang', async function () {
+      if (process.platform === 'win32') this.skip();
+      const d = variant();
+      fs.unlinkSync(path.join(d, 'model.json'));
+      const mk = spawnSync('mkfifo', [path.join(d, 'model.json')]);
+      if (mk.status !== 0) this.skip();
+      await expectFileError(d, /not a regular file/);
+      const d2 = variant();
+      fs.unlinkSync(path.join(d2, 'weights.safetensors'));
+      spawnSync('mkfifo', [path.join(d2, 'weights.safetensors')]);
+      await expectFileError(d2, /not a regular file/);
+      const d3 = variant();
+      fs.unlinkSync(path.join(d3, 'weights.safetensors'));
+      fs.mkdirSync(path.join(d3, 'weights.safetensors'));
+      await expectFileError(d3, /not a regular file/);
+      // saving over a directory whose files are FIFOs must not hang either
+      const d4 = path.join(tmp, 'fifo-save');
+      fs.mkdirSync(d4);
+      spawnSync('mkfifo', [path.join(d4, 'model.json')]);
+      await makeModel(3, 'fifo').save(d4);
+      expect(fs.statSync(path.join(d4, 'model.json')).isFile()).to.equal(true);
+    });
+
     it('hostile numBatchesTracked values are ignored', async () => {
       const d = variant({ json: (j) => (j.batchNormalization.numBatchesTracked = { base_bn: 'x', __proto__: 5 }, j) });
       const m = await dn.loadModel(d);

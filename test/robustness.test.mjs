@@ -75,6 +75,21 @@ describe(`robustness: API boundary (isa=${isa})`, () => {
     });
   });
 
+  describe('unknown names', () => {
+    it('unknown initializer names → RangeError naming the argument', () => {
+      expect(() => dn.layers.dense({ units: 2, kernelInitializer: 'nope' })).to.throw(RangeError, /kernelInitializer/);
+      expect(() => dn.layers.dense({ units: 2, biasInitializer: { className: 'Nope' } })).to.throw(RangeError, /biasInitializer/);
+      expect(() => dn.layers.dense({ units: 2, kernelInitializer: 7 })).to.throw(TypeError, /kernelInitializer/);
+    });
+    it('an optimizer object with unknown options → RangeError', () => {
+      expect(() => dn.optimizers.sgd({ learningRat: 0.1 })).to.throw(RangeError, /learningRat/);
+      expect(() => dn.optimizers.adam({ learningRate: -1 })).to.throw(RangeError, /learningRate/);
+    });
+    it('batchNormalization epsilon that float32 rounds to 0 → RangeError', () => {
+      expect(() => dn.layers.batchNormalization({ epsilon: 1e-50 })).to.throw(RangeError, /epsilon/);
+    });
+  });
+
   describe('layer sizes are checked before anything is allocated', () => {
     it('dense({units: 1e9}) with inputShape [1e6] → RangeError at construction', () => {
       expect(() => dn.layers.dense({ units: 1e9, inputShape: [1e6] })).to.throw(RangeError, /units/);

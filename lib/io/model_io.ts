@@ -62,7 +62,7 @@ async function backupCurrentWeights(dir: string): Promise<void> {
   let sha: unknown;
   try {
     const stat = await fs.promises.stat(path.join(dir, MODEL_FILE));
-    if (stat.size > MAX_MODEL_JSON_BYTES) return;
+    if (!stat.isFile() || stat.size > MAX_MODEL_JSON_BYTES) return;
     const old = JSON.parse(await fs.promises.readFile(path.join(dir, MODEL_FILE), 'utf8')) as unknown;
     sha = isPlainObject(old) && isPlainObject(old.weights) ? old.weights.sha256 : undefined;
   } catch {
@@ -74,6 +74,7 @@ async function backupCurrentWeights(dir: string): Promise<void> {
   const current = path.join(dir, WEIGHTS_FILE);
   let bytes: Buffer;
   try {
+    if (!(await fs.promises.stat(current)).isFile()) return;
     bytes = await fs.promises.readFile(current);
   } catch {
     return; // the old model is already unloadable: nothing worth keeping
@@ -90,6 +91,7 @@ async function backupCurrentWeights(dir: string): Promise<void> {
 
 async function hashMatches(file: string, sha: string): Promise<boolean> {
   try {
+    if (!(await fs.promises.stat(file)).isFile()) return false;
     return sha256Hex(await fs.promises.readFile(file)) === sha;
   } catch {
     return false;
@@ -179,7 +181,9 @@ async function loadOnce(dir: string): Promise<Sequential> {
   let text: string;
   try {
     const stat = await fs.promises.stat(modelPath);
-    if (stat.isFile() && stat.size > MAX_MODEL_JSON_BYTES) {
+    // A FIFO or device named model.json would block readFile forever.
+    if (!stat.isFile()) fail(dir, 'not a regular file');
+    if (stat.size > MAX_MODEL_JSON_BYTES) {
       fail(dir, `file is ${stat.size} bytes, more than the ${MAX_MODEL_JSON_BYTES}-byte limit for a model description`);
     }
     text = await fs.promises.readFile(modelPath, 'utf8');
@@ -253,7 +257,8 @@ async function loadOnce(dir: string): Promise<Sequential> {
   const maxWeightsBytes = 8 + MAX_HEADER_BYTES + 4 * total;
   const readWeights = async (file: string): Promise<Buffer> => {
     const stat = await fs.promises.stat(file);
-    if (stat.isFile() && stat.size > maxWeightsBytes) {
+    if (!stat.isFile()) throw new DensenormError(`${file}: not a regular file`, ERR_MODEL_FILE);
+    if (stat.size > maxWeightsBytes) {
       throw new DensenormError(
         `${file}: file is ${stat.size} bytes, more than the ${maxWeightsBytes} bytes that ${total} float32 weights and a header can take`,
         ERR_MODEL_FILE,
