@@ -36,15 +36,14 @@ static inline size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 // a B micro-panel (kc x NR) stays in L1, the packed A block (MC x kc) in L2, the packed B block
 // (kc x NC) in L3. Panels are zero-padded in k-order; edge tiles run a microkernel instance with
 // only the valid rows (template) and masked column loads/stores, so there is no scalar path.
-// When op(A) has at most MR rows (inference, batch 1..MR) B is not packed: every element of B is
-// used once, so the microkernel reads full panels straight from B (only a ragged last panel is
-// packed).
+// When op(A) has at most MR rows and B is not transposed (inference, batch 1..MR) nothing is
+// packed: B is streamed row by row (run_small_m), since each of its elements is used once.
 //
 // Determinism: the K blocks have fixed boundaries that depend only on K and KC (kc_blk =
 // ceil(K / ceil(K / KC))): for every C(i,j), per block, acc = 0; acc = fma(a_k, b_k, acc) for k
 // ascending; then C = acc (first block, !accumulate) or C = C + acc. Nothing depends on M, N,
 // the tile position or the column/row range -> bit-identical results for any split of C across
-// threads (the packed/unpacked B choice reads the same values in the same order).
+// threads (the small-M path performs the same operations per element as the microkernel).
 // =============================================================================================
 template <class V, int MR, int NRV>
 struct Gemm {
@@ -202,6 +201,70 @@ struct Gemm {
     }
   }
 
+  // op(A) has MRV <= MR rows and B is not transposed (inference at batch 1..MR): every element of
+  // B is used MRV times at most, so stream B row by row (contiguous, prefetch-friendly) into
+  // accumulator rows kept in L1, CW columns at a time. Per C(i,j) the arithmetic is the
+  // microkernel's exactly (acc = 0; fma over the K block ascending; C = acc or C + acc), so the
+  // result is bit-identical to the packed path whichever path a row range takes.
+  template <int MRV>
+  static void run_small_m(bool trans_a, size_t N, size_t K, const float* A, size_t lda,
+                          const float* B, size_t ldb, float* C, size_t ldc, bool accumulate,
+                          size_t KB) {
+    constexpr size_t CW = 512;  // MR x 512 floats of accumulators: 12 KB (AVX2) .. 16 KB
+    float* acc = kernel_scratch(2, MR * CW);
+    for (size_t j0 = 0; j0 < N; j0 += CW) {
+      const size_t nc = min_sz(CW, N - j0);
+      const size_t nfull = nc / W, tail = nc % W;
+      for (size_t pc = 0; pc < K; pc += KB) {
+        const size_t kc = min_sz(KB, K - pc);
+        const bool beta = accumulate || pc > 0;
+        for (size_t q = 0; q < (size_t)MRV * CW; q += W) V::store(acc + q, V::zero());
+        for (size_t k = pc; k < pc + kc; ++k) {
+          const float* brow = B + k * ldb + j0;
+          T av[MRV];
+#pragma GCC unroll 16
+          for (int i = 0; i < MRV; ++i) av[i] = V::set1(trans_a ? A[k * lda + i] : A[i * lda + k]);
+          size_t v = 0;
+          for (; v < nfull; ++v) {
+            const T b = V::load(brow + v * W);
+#pragma GCC unroll 16
+            for (int i = 0; i < MRV; ++i) {
+              float* p = acc + i * CW + v * W;
+              V::store(p, V::fma(av[i], b, V::load(p)));
+            }
+          }
+          if (tail) {
+            const T b = V::load_partial(brow + v * W, tail);
+#pragma GCC unroll 16
+            for (int i = 0; i < MRV; ++i) {
+              float* p = acc + i * CW + v * W;
+              V::store(p, V::fma(av[i], b, V::load(p)));
+            }
+          }
+        }
+        for (int i = 0; i < MRV; ++i) {
+          float* c = C + i * ldc + j0;
+          const float* a = acc + i * CW;
+          size_t v = 0;
+          for (; v < nfull; ++v)
+            V::store(c + v * W, beta ? V::add(V::load(c + v * W), V::load(a + v * W)) : V::load(a + v * W));
+          if (tail)
+            V::store_partial(c + v * W, beta ? V::add(V::load_partial(c + v * W, tail), V::load(a + v * W))
+                                             : V::load(a + v * W), tail);
+        }
+      }
+    }
+  }
+  template <int R>
+  static void small_m_dispatch(size_t M, bool trans_a, size_t N, size_t K, const float* A,
+                               size_t lda, const float* B, size_t ldb, float* C, size_t ldc,
+                               bool accumulate, size_t KB) {
+    if constexpr (R >= 1) {
+      if (M == (size_t)R) run_small_m<R>(trans_a, N, K, A, lda, B, ldb, C, ldc, accumulate, KB);
+      else small_m_dispatch<R - 1>(M, trans_a, N, K, A, lda, B, ldb, C, ldc, accumulate, KB);
+    }
+  }
+
   static void run(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A,
                   size_t lda, const float* B, size_t ldb, float* C, size_t ldc, bool accumulate) {
     if (M == 0 || N == 0) return;
@@ -219,31 +282,25 @@ struct Gemm {
     size_t MCb = (M + nmb - 1) / nmb;
     MCb = (MCb + MR - 1) / MR * MR;
     const size_t NCb = bl.nc;
-    const bool direct_b = !trans_b && M <= (size_t)MR;  // each B element is used once
-    float* bpack = kernel_scratch(0, KB * (direct_b ? NR : min_sz(NCb, (N + NR - 1) / NR * NR)));
+    if (!trans_b && M <= (size_t)MR) {
+      small_m_dispatch<MR>(M, trans_a, N, K, A, lda, B, ldb, C, ldc, accumulate, KB);
+      return;
+    }
+    float* bpack = kernel_scratch(0, KB * min_sz(NCb, (N + NR - 1) / NR * NR));
     float* apack = kernel_scratch(1, min_sz(MCb, (M + MR - 1) / MR * MR) * KB);
     for (size_t jc = 0; jc < N; jc += NCb) {
       const size_t nc = min_sz(NCb, N - jc);
       for (size_t pc = 0; pc < K; pc += KB) {
         const size_t kc = min_sz(KB, K - pc);
         const bool beta = accumulate || pc > 0;
-        if (!direct_b) pack_b(trans_b, B, ldb, pc, jc, kc, nc, bpack);
+        pack_b(trans_b, B, ldb, pc, jc, kc, nc, bpack);
         for (size_t ic = 0; ic < M; ic += MCb) {
           const size_t mc = min_sz(MCb, M - ic);
           pack_a(trans_a, A, lda, ic, pc, mc, kc, apack);
           for (size_t jr = 0; jr < nc; jr += NR) {
             const size_t nr = min_sz(NR, nc - jr);
-            const float* bp;
-            size_t bs = NR;
-            if (!direct_b) {
-              bp = bpack + (jr / NR) * kc * NR;
-            } else if (nr == NR) {
-              bp = B + pc * ldb + jc + jr;
-              bs = ldb;
-            } else {
-              pack_b(false, B, ldb, pc, jc + jr, kc, nr, bpack);
-              bp = bpack;
-            }
+            const float* bp = bpack + (jr / NR) * kc * NR;
+            const size_t bs = NR;
             for (size_t ir = 0; ir < mc; ir += MR) {
               const size_t mr = min_sz(MR, mc - ir);
               const float* ap = apack + (ir / MR) * kc * MR;

@@ -411,7 +411,11 @@ void test_optimizers(const KernelTable& kt) {
 void test_threaded_gemm() {
   struct Shape { size_t M, N, K; };
   const Shape shapes[] = {{300, 513, 129}, {1000, 10, 200}, {64, 2000, 300}, {257, 257, 257},
-                          {33, 70, 600}, {5, 7, 3}};
+                          {33, 70, 600}, {5, 7, 3},
+                          // rows split 24 + 6 at 2+ threads: the 6-row part takes the small-M
+                          // (streamed B) path, the whole the packed path -> must still match
+                          {30, 40, 3000},
+                          {31, 1000, 17}, {1000, 31, 33}, {1, 1000, 257}, {3, 257, 1000}};
   const int saved = num_threads();
   for (const Shape& s : shapes)
     for (int ta = 0; ta < 2; ++ta)
