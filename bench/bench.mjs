@@ -270,7 +270,8 @@ function torchPeer() {
     log(`# torch_bench.py --threads ${r.t} ${r.env.OMP_WAIT_POLICY ? '(OMP_WAIT_POLICY=passive)' : ''}`);
     const p = spawnSync(py, [script, '--threads', String(r.t), '--budget', '2'], { env: { ...process.env, ...r.env }, encoding: 'utf8', maxBuffer: 1 << 24 });
     if (p.status !== 0) {
-      log(`# torch_bench.py failed: ${(p.stderr || '').split('\n').slice(-3).join(' ')}`);
+      const err = (p.stderr || '').trim().split('\n').slice(-1)[0];
+      log(`# torch_bench.py failed: ${err}${/libopenblas/.test(err) ? ' (apt-get install -y libopenblas0-pthread: the peer drives OpenBLAS directly)' : ''}`);
       continue;
     }
     for (const l of p.stdout.split('\n')) {
