@@ -1,38 +1,9 @@
 // Bad input gets a TypeError (wrong type) or RangeError (bad value) naming the argument, and a
 // rejected call leaves the model exactly as it was.
 import { expect } from 'chai';
-import { createRequire } from 'node:module';
+import { dn, isa, X, Y, snapshot, caught, tinyModel } from './helpers.mjs';
 
-const require = createRequire(import.meta.url);
-const dn = require('../dist/index.js');
-const isa = dn.backend().isa;
-
-function model(loss = 'categoricalCrossentropy') {
-  dn.setSeed(3);
-  const m = dn.sequential({
-    layers: [
-      dn.layers.dense({ units: 4, inputShape: [3] }),
-      dn.layers.batchNormalization(),
-      dn.layers.activation({ activation: 'relu' }),
-      dn.layers.dense({ units: 3, activation: 'softmax' }),
-    ],
-  });
-  m.compile({ optimizer: 'sgd', loss });
-  return m;
-}
-
-const X = [[0.1, 0.2, 0.3], [1, -1, 0.5], [-0.3, 0.7, 2], [0, 0, 1]];
-const Y = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]];
-const snapshot = (m) => ({ p: Array.from(m.predict(X).data), w: m.getWeights().map((t) => Array.from(t.data)) });
-
-async function caught(fn) {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
+const model = (loss = 'categoricalCrossentropy') => tinyModel({ seed: 3, loss });
 
 describe(`argument errors (isa=${isa})`, () => {
   describe('layer construction', () => {

@@ -1,6 +1,7 @@
 // The Sequential contract: tensors, training, determinism, history and callbacks, weights,
 // summary, save/load, backend, optimizers, freezing and fusion, losses.
 import { expect } from 'chai';
+import { rejects } from './helpers.mjs';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -42,14 +43,6 @@ function bnClassifier(opts = {}) {
 
 const snapshot = (m) => m.getWeights().map((t) => Array.from(t.data));
 
-async function rejects(p) {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe(`Sequential model (isa=${isa})`, () => {
   describe('dn.tensor', () => {

@@ -2,6 +2,7 @@
 // the problem (never a huge allocation or a crash); Python safetensors interop both ways; save is
 // crash safe (a child saving in a loop is SIGKILLed at random moments, the model always loads).
 import { expect } from 'chai';
+import { rejects } from './helpers.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -40,14 +41,6 @@ function makeModel(seed, prefix = 'm') {
 const preds = (m) => Array.from(m.predict(X).data);
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 
-async function rejects(p) {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function expectFileError(dir, re) {
   const e = await rejects(dn.loadModel(dir));

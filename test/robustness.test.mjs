@@ -2,40 +2,9 @@
 // mismatches, sizes that would need absurd memory, setWeights, callbacks, the raw NativeNet
 // (a caller bypassing the façade gets exceptions, never corruption), and a loss that overflows.
 import { expect } from 'chai';
-import { createRequire } from 'node:module';
+import { dn, native, isa, X, Y, snapshot, caught, tinyModel } from './helpers.mjs';
 
-const require = createRequire(import.meta.url);
-const dn = require('../dist/index.js');
-const { native } = require('../dist/native.js');
-const isa = dn.backend().isa;
-
-const X = [[0.1, 0.2, 0.3], [1, -1, 0.5], [-0.3, 0.7, 2], [0, 0, 1]];
-const Y = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]];
-
-function model(loss = 'categoricalCrossentropy', optimizer = 'sgd') {
-  dn.setSeed(5);
-  const m = dn.sequential({
-    layers: [
-      dn.layers.dense({ units: 4, inputShape: [3] }),
-      dn.layers.batchNormalization(),
-      dn.layers.activation({ activation: 'relu' }),
-      dn.layers.dense({ units: 3, activation: 'softmax' }),
-    ],
-  });
-  m.compile({ optimizer, loss });
-  return m;
-}
-
-const snapshot = (m) => ({ p: Array.from(m.predict(X).data), w: m.getWeights().map((t) => Array.from(t.data)) });
-
-async function caught(fn) {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
+const model = (loss = 'categoricalCrossentropy', optimizer = 'sgd') => tinyModel({ seed: 5, loss, optimizer });
 
 function detachedF32(n) {
   const a = new Float32Array(n);
