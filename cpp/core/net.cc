@@ -12,6 +12,73 @@ namespace {
 
 bool elementwise(Act a) { return a != Act::softmax; }
 
+// ---- threading of the memory-bound passes ----------------------------------------------------
+// Every pass below is split so its result is independent of the thread count: elementwise and
+// row-wise passes compute each element/row exactly as one call would; per-column reductions split
+// by column ranges (each lane sums its column in row order, as one call would); bn_backward_reduce
+// (no ld) sums fixed kRowChunk-row chunks into partials combined in chunk order. Passes smaller
+// than kParMin elements stay on the calling thread (tiny layers: the pool would cost more).
+constexpr size_t kParMin = 64 * 1024;
+constexpr size_t kRowChunk = 128;  // a power of two (see bn_dx)
+constexpr size_t kColAlign = 16;   // widest SIMD vector, in floats
+constexpr size_t kFlatAlign = 64;
+
+// Runs fn(begin, end) over [0, total) in ranges aligned to `align`: one call when the pass is
+// small (`elems` < kParMin) or the pool has one thread, else a few ranges per thread.
+template <class F>
+void split(size_t total, size_t elems, size_t align, F&& fn) {
+  const size_t nt = static_cast<size_t>(num_threads());
+  if (total == 0) return;
+  if (elems < kParMin || nt <= 1 || total <= align) {
+    fn(size_t{0}, total);
+    return;
+  }
+  size_t per = (total + nt * 4 - 1) / (nt * 4);
+  per = (per + align - 1) / align * align;
+  const size_t tasks = (total + per - 1) / per;
+  if (tasks <= 1) {
+    fn(size_t{0}, total);
+    return;
+  }
+  parallel_for(tasks, [&](size_t t) {
+    const size_t b = t * per;
+    fn(b, std::min(total, b + per));
+  });
+}
+
+void p_scale_shift_act(const KernelTable& K, const float* X, size_t rows, size_t cols, size_t ldx,
+                       const float* scale, const float* shift, Act act, float* Y, size_t ldy) {
+  split(rows, rows * cols, 1, [&](size_t b, size_t e) {
+    K.scale_shift_act(X + b * ldx, e - b, cols, ldx, scale, shift, act, Y + b * ldy, ldy);
+  });
+}
+
+void p_act_backward(const KernelTable& K, const float* dY, const float* Y, size_t n, Act act,
+                    float* dX) {
+  split(n, n, kFlatAlign, [&](size_t b, size_t e) { K.act_backward(dY + b, Y + b, e - b, act, dX + b); });
+}
+
+void p_col_mean_var(const KernelTable& K, const float* X, size_t rows, size_t cols, size_t ld,
+                    float* mean, float* var) {
+  split(cols, rows * cols, kColAlign, [&](size_t b, size_t e) {
+    K.col_mean_var(X + b, rows, e - b, ld, mean + b, var + b);
+  });
+}
+
+void p_col_sum(const KernelTable& K, const float* X, size_t rows, size_t cols, size_t ld, float* out) {
+  split(cols, rows * cols, kColAlign, [&](size_t b, size_t e) { K.col_sum(X + b, rows, e - b, ld, out + b); });
+}
+
+void p_softmax_rows(const float* x, size_t rows, size_t cols, float* y) {
+  split(rows, rows * cols, 1, [&](size_t b, size_t e) { softmax_rows(x + b * cols, e - b, cols, y + b * cols); });
+}
+
+void p_softmax_backward_rows(const float* dy, const float* y, size_t rows, size_t cols, float* dx) {
+  split(rows, rows * cols, 1, [&](size_t b, size_t e) {
+    softmax_backward_rows(dy + b * cols, y + b * cols, e - b, cols, dx + b * cols);
+  });
+}
+
 // Copies a [B × n] view into a contiguous buffer when the pointers differ.
 void copy_rows(const float* src, float* dst, size_t count) {
   if (src != dst) std::memcpy(dst, src, count * sizeof(float));
@@ -20,9 +87,9 @@ void copy_rows(const float* src, float* dst, size_t count) {
 // Applies `act` to X (B × n) into Y (may alias X).
 void apply_act(const KernelTable& K, const float* X, size_t rows, size_t cols, Act act, float* Y) {
   if (act == Act::softmax) {
-    softmax_rows(X, rows, cols, Y);
+    p_softmax_rows(X, rows, cols, Y);
   } else if (act != Act::linear) {
-    K.scale_shift_act(X, rows, cols, cols, nullptr, nullptr, act, Y, cols);
+    p_scale_shift_act(K, X, rows, cols, cols, nullptr, nullptr, act, Y, cols);
   } else {
     copy_rows(X, Y, rows * cols);
   }
@@ -32,9 +99,9 @@ void apply_act(const KernelTable& K, const float* X, size_t rows, size_t cols, A
 void act_grad(const KernelTable& K, const float* dY, const float* Y, size_t rows, size_t cols,
               Act act, float* dX) {
   if (act == Act::softmax) {
-    softmax_backward_rows(dY, Y, rows, cols, dX);
+    p_softmax_backward_rows(dY, Y, rows, cols, dX);
   } else if (act != Act::linear) {
-    K.act_backward(dY, Y, rows * cols, act, dX);
+    p_act_backward(K, dY, Y, rows * cols, act, dX);
   } else {
     copy_rows(dY, dX, rows * cols);
   }
@@ -154,6 +221,8 @@ void Net::ensure(Workspace& ws, size_t batch) const {
   ws.g0.resize(B * max_width_);
   ws.g1.resize(B * max_width_);
   ws.d.resize(B * max_width_);
+  ws.part.resize((B + kRowChunk - 1) / kRowChunk * 2 * max_width_);
+  ws.dxs.resize(4 * max_width_);
 }
 
 Status Net::check_batch(size_t batch, bool training) const {
@@ -187,9 +256,9 @@ Status Net::forward(Workspace& ws, const float* x, size_t B, int mode, size_t up
       gemm(false, false, B, n, s.in, X, s.in, s.kernel, n, w.a.data(), n, false);
       const float* shift = (s.bias && !skip_bias) ? s.bias : nullptr;
       if (shift || (s.pre_act != Act::linear && elementwise(s.pre_act)))
-        K.scale_shift_act(w.a.data(), B, n, n, nullptr, shift,
+        p_scale_shift_act(K, w.a.data(), B, n, n, nullptr, shift,
                           elementwise(s.pre_act) ? s.pre_act : Act::linear, w.a.data(), n);
-      if (s.pre_act == Act::softmax) softmax_rows(w.a.data(), B, n, w.a.data());
+      if (s.pre_act == Act::softmax) p_softmax_rows(w.a.data(), B, n, w.a.data());
     } else {
       apply_act(K, X, B, n, s.pre_act, w.a.data());
     }
@@ -199,7 +268,7 @@ Status Net::forward(Workspace& ws, const float* x, size_t B, int mode, size_t up
     float* Y = w.y.data();
     if (s.has_bn) {
       if (bn_batch) {
-        K.col_mean_var(A, B, n, n, w.mean.data(), w.var.data());
+        p_col_mean_var(K, A, B, n, n, w.mean.data(), w.var.data());
         for (size_t j = 0; j < n; ++j) w.invstd[j] = 1.0f / std::sqrt(w.var[j] + s.epsilon);
       } else {
         for (size_t j = 0; j < n; ++j) {
@@ -213,19 +282,92 @@ Status Net::forward(Workspace& ws, const float* x, size_t B, int mode, size_t up
         w.shift[j] = (s.beta ? s.beta[j] : 0.0f) - w.mean[j] * w.scale[j];
       }
       if (is_last && keep_logits && s.post_act != Act::linear) {
-        K.scale_shift_act(A, B, n, n, w.scale.data(), w.shift.data(), Act::linear, w.u.data(), n);
+        p_scale_shift_act(K, A, B, n, n, w.scale.data(), w.shift.data(), Act::linear, w.u.data(), n);
         apply_act(K, w.u.data(), B, n, s.post_act, Y);
       } else if (elementwise(s.post_act)) {
-        K.scale_shift_act(A, B, n, n, w.scale.data(), w.shift.data(), s.post_act, Y, n);
+        p_scale_shift_act(K, A, B, n, n, w.scale.data(), w.shift.data(), s.post_act, Y, n);
       } else {
-        K.scale_shift_act(A, B, n, n, w.scale.data(), w.shift.data(), Act::linear, Y, n);
-        softmax_rows(Y, B, n, Y);
+        p_scale_shift_act(K, A, B, n, n, w.scale.data(), w.shift.data(), Act::linear, Y, n);
+        p_softmax_rows(Y, B, n, Y);
       }
     } else {
       apply_act(K, A, B, n, s.post_act, Y);
     }
   }
   return Status::Ok();
+}
+
+// bn_backward_reduce over fixed kRowChunk-row chunks (when the pass is big enough): each chunk
+// writes its dU rows and its partial sums to ws.part; the partials are then added in chunk order,
+// so the sums are the same for every thread count.
+void Net::bn_reduce(const KernelTable& K, Workspace& ws, const float* dY, const float* Y,
+                    const float* Z, size_t rows, size_t cols, Act act, const float* mean,
+                    const float* invstd, float* dU, float* sum_du, float* sum_du_xhat) {
+  if (rows * cols < kParMin || rows <= kRowChunk) {
+    K.bn_backward_reduce(dY, Y, Z, rows, cols, act, mean, invstd, dU, sum_du, sum_du_xhat);
+    return;
+  }
+  const size_t chunks = (rows + kRowChunk - 1) / kRowChunk;
+  float* part = ws.part.data();
+  parallel_for(chunks, [&](size_t c) {
+    const size_t r0 = c * kRowChunk, o = r0 * cols;
+    const size_t r = std::min(kRowChunk, rows - r0);
+    float* p = part + c * 2 * cols;
+    K.bn_backward_reduce(dY + o, Y + o, Z + o, r, cols, act, mean, invstd, dU + o, p, p + cols);
+  });
+  split(cols, chunks * cols * 2, kColAlign, [&](size_t b, size_t e) {
+    for (size_t j = b; j < e; ++j) {
+      float s1 = part[j], s2 = part[cols + j];
+      for (size_t c = 1; c < chunks; ++c) {
+        s1 += part[c * 2 * cols + j];
+        s2 += part[c * 2 * cols + cols + j];
+      }
+      sum_du[j] = s1;
+      sum_du_xhat[j] = s2;
+    }
+  });
+}
+
+// bn_backward_dx split by rows, bit-identical to one call: the kernel scales the sums by
+// 1/rows, so a kRowChunk-row call (a power of two: exact scaling) gets the sums pre-scaled as
+// fl(sum·(1/B))·kRowChunk, and a leftover row (rows = 1) gets fl(sum·(1/B)).
+void Net::bn_dx(const KernelTable& K, Workspace& ws, const float* dU, const float* Z, size_t rows,
+                size_t cols, const float* mean, const float* invstd, const float* gamma,
+                const float* sum_du, const float* sum_du_xhat, float* dZ) {
+  if (rows * cols < kParMin || rows <= kRowChunk || num_threads() <= 1) {
+    K.bn_backward_dx(dU, Z, rows, cols, mean, invstd, gamma, sum_du, sum_du_xhat, dZ);
+    return;
+  }
+  float* b1 = ws.dxs.data();
+  float* b2 = b1 + cols;
+  float* c1 = b2 + cols;
+  float* c2 = c1 + cols;
+  const float inv = 1.0f / static_cast<float>(rows);
+  const float chunk = static_cast<float>(kRowChunk);
+  constexpr float kBig = 3.0e38f / static_cast<float>(kRowChunk);
+  bool ok = true;
+  for (size_t j = 0; j < cols; ++j) {
+    b1[j] = sum_du[j] * inv;
+    b2[j] = sum_du_xhat[j] * inv;
+    c1[j] = b1[j] * chunk;
+    c2[j] = b2[j] * chunk;
+    ok = ok && std::fabs(b1[j]) < kBig && std::fabs(b2[j]) < kBig;
+  }
+  if (!ok) {  // pre-scaling could overflow: one call
+    K.bn_backward_dx(dU, Z, rows, cols, mean, invstd, gamma, sum_du, sum_du_xhat, dZ);
+    return;
+  }
+  split(rows, rows * cols, kRowChunk, [&](size_t b, size_t e) {
+    size_t r = b;
+    for (; r + kRowChunk <= e; r += kRowChunk) {
+      const size_t o = r * cols;
+      K.bn_backward_dx(dU + o, Z + o, kRowChunk, cols, mean, invstd, gamma, c1, c2, dZ + o);
+    }
+    for (; r < e; ++r) {
+      const size_t o = r * cols;
+      K.bn_backward_dx(dU + o, Z + o, 1, cols, mean, invstd, gamma, b1, b2, dZ + o);
+    }
+  });
 }
 
 void Net::backward(Workspace& ws, const float* x, size_t B, float* cur, bool dy_is_logits,
@@ -249,20 +391,20 @@ void Net::backward(Workspace& ws, const float* x, size_t B, float* cur, bool dy_
       const float* src = cur;
       Act pe = post;
       if (post == Act::softmax) {
-        softmax_backward_rows(cur, Y, B, n, d);
+        p_softmax_backward_rows(cur, Y, B, n, d);
         src = d;
         pe = Act::linear;
       }
-      K.bn_backward_reduce(src, Y, A, B, n, pe, w.mean.data(), w.invstd.data(), d,
-                           w.sum_du.data(), w.sum_du_xhat.data());
+      bn_reduce(K, ws, src, Y, A, B, n, pe, w.mean.data(), w.invstd.data(), d, w.sum_du.data(),
+                w.sum_du_xhat.data());
       if (s.grad_gamma) std::memcpy(s.grad_gamma, w.sum_du_xhat.data(), n * sizeof(float));
       if (s.grad_beta) std::memcpy(s.grad_beta, w.sum_du.data(), n * sizeof(float));
-      K.bn_backward_dx(d, A, B, n, w.mean.data(), w.invstd.data(), s.gamma, w.sum_du.data(),
-                       w.sum_du_xhat.data(), d);
+      bn_dx(K, ws, d, A, B, n, w.mean.data(), w.invstd.data(), s.gamma, w.sum_du.data(),
+            w.sum_du_xhat.data(), d);
     } else {
       act_grad(K, cur, Y, B, n, post, d);
       if (s.has_bn)  // frozen: a fixed affine map
-        K.scale_shift_act(d, B, n, n, w.scale.data(), nullptr, Act::linear, d, n);
+        p_scale_shift_act(K, d, B, n, n, w.scale.data(), nullptr, Act::linear, d, n);
     }
     // Pre-activation → dZ in d.
     if (s.pre_act != Act::linear) act_grad(K, d, A, B, n, s.pre_act, d);
@@ -273,7 +415,7 @@ void Net::backward(Workspace& ws, const float* x, size_t B, float* cur, bool dy_
         gemm(true, false, s.in, n, B, X, s.in, d, n, s.grad_kernel, n, false);
         if (s.grad_bias) {
           if (skip_bias) std::memset(s.grad_bias, 0, n * sizeof(float));
-          else K.col_sum(d, B, n, n, s.grad_bias);
+          else p_col_sum(K, d, B, n, n, s.grad_bias);
         }
       }
       float* target = kk == 0 ? dx : next;
@@ -478,25 +620,34 @@ void Net::update_moving(const Workspace& ws, size_t B) {
 void Net::optimizer_step(double t) {
   const KernelTable& K = kernels();
   const OptimizerConfig& o = opt_;
-  for (const ParamSlot& p : params_) {
-    switch (o.type) {
-      case Optim::sgd:
-        K.sgd_update(p.size, p.value, p.grad, p.state1, o.learning_rate, o.momentum, o.nesterov,
-                     o.weight_decay);
-        break;
-      case Optim::adam: {
-        const double b1t = std::pow(static_cast<double>(o.beta1), t);
-        const double b2t = std::pow(static_cast<double>(o.beta2), t);
-        const float lr_t = static_cast<float>(o.learning_rate * std::sqrt(1 - b2t) / (1 - b1t));
-        K.adam_update(p.size, p.value, p.grad, p.state1, p.state2, o.learning_rate, lr_t,
-                      o.beta1, o.beta2, o.epsilon, o.weight_decay);
-        break;
+  for (const ParamSlot& slot : params_) {
+    // Elementwise: split into aligned flat ranges (same result for every split).
+    split(slot.size, slot.size, kFlatAlign, [&](size_t b, size_t e) {
+      ParamSlot p;
+      p.value = slot.value + b;
+      p.grad = slot.grad + b;
+      p.state1 = slot.state1 ? slot.state1 + b : nullptr;
+      p.state2 = slot.state2 ? slot.state2 + b : nullptr;
+      p.size = e - b;
+      switch (o.type) {
+        case Optim::sgd:
+          K.sgd_update(p.size, p.value, p.grad, p.state1, o.learning_rate, o.momentum, o.nesterov,
+                       o.weight_decay);
+          break;
+        case Optim::adam: {
+          const double b1t = std::pow(static_cast<double>(o.beta1), t);
+          const double b2t = std::pow(static_cast<double>(o.beta2), t);
+          const float lr_t = static_cast<float>(o.learning_rate * std::sqrt(1 - b2t) / (1 - b1t));
+          K.adam_update(p.size, p.value, p.grad, p.state1, p.state2, o.learning_rate, lr_t,
+                        o.beta1, o.beta2, o.epsilon, o.weight_decay);
+          break;
+        }
+        case Optim::rmsprop:
+          K.rmsprop_update(p.size, p.value, p.grad, p.state1, p.state2, o.learning_rate, o.rho,
+                           o.momentum, o.epsilon, o.weight_decay);
+          break;
       }
-      case Optim::rmsprop:
-        K.rmsprop_update(p.size, p.value, p.grad, p.state1, p.state2, o.learning_rate, o.rho,
-                         o.momentum, o.epsilon, o.weight_decay);
-        break;
-    }
+    });
   }
 }
 
@@ -522,9 +673,9 @@ Status Net::recalibrate(const float* x, size_t n, size_t batch_size) {
       if (s.kernel) {
         gemm(false, false, rows, F, s.in, X, s.in, s.kernel, F, a.data(), F, false);
         if (s.bias || (s.pre_act != Act::linear && elementwise(s.pre_act)))
-          K.scale_shift_act(a.data(), rows, F, F, nullptr, s.bias,
+          p_scale_shift_act(K, a.data(), rows, F, F, nullptr, s.bias,
                             elementwise(s.pre_act) ? s.pre_act : Act::linear, a.data(), F);
-        if (s.pre_act == Act::softmax) softmax_rows(a.data(), rows, F, a.data());
+        if (s.pre_act == Act::softmax) p_softmax_rows(a.data(), rows, F, a.data());
       } else {
         apply_act(K, X, rows, F, s.pre_act, a.data());
       }

@@ -127,6 +127,8 @@ class Net {
     std::vector<BlockWs> b;
     std::vector<float> g0, g1;  // gradient ping-pong [B × max width]
     std::vector<float> d;       // dU / dA scratch
+    std::vector<float> part;    // batch-norm backward partial sums [row chunks × 2 × max width]
+    std::vector<float> dxs;     // batch-norm dx pre-scaled sums [4 × max width]
   };
 
   Net() = default;
@@ -139,6 +141,13 @@ class Net {
   Status loss_forward(const Workspace& ws, const float* y, size_t batch, StepResult* res,
                       float* grad, bool* grad_is_logits) const;
   void optimizer_step(double iteration);
+  // Threaded batch-norm backward passes (same results for every thread count).
+  static void bn_reduce(const KernelTable& K, Workspace& ws, const float* dY, const float* Y,
+                        const float* Z, size_t rows, size_t cols, Act act, const float* mean,
+                        const float* invstd, float* dU, float* sum_du, float* sum_du_xhat);
+  static void bn_dx(const KernelTable& K, Workspace& ws, const float* dU, const float* Z,
+                    size_t rows, size_t cols, const float* mean, const float* invstd,
+                    const float* gamma, const float* sum_du, const float* sum_du_xhat, float* dZ);
   // Folds the batch statistics of the last training forward into the moving statistics; run only
   // once the loss is known to be finite, so a failed step leaves every buffer as it was.
   void update_moving(const Workspace& ws, size_t batch);
