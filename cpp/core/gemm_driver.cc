@@ -1,9 +1,12 @@
-// Threaded GEMM driver (parallel.h): splits C into a grid of blocks and runs kernels().gemm on each.
+// Threaded GEMM driver (parallel.h). Tall problems: a team (kernels().gemm_team) of row ranges
+// sharing each packed op(B) block. Otherwise: a grid of C blocks, kernels().gemm on each.
 // Column ranges are multiples of kColAlign (a multiple of every microkernel NR: 4, 16, 32), row
 // ranges multiples of kRowAlign (a multiple of every MR: 4, 6, 8). Bit-identical results for any
 // thread count hold regardless, because the kernels' K-summation order per C(i,j) is independent
 // of M, N and the block (see cpp/kernels/README.md); the alignment only avoids edge tiles.
+#include <atomic>
 #include <cstddef>
+#include <thread>
 
 #include "densenorm/kernels.h"
 #include "densenorm/parallel.h"
@@ -16,7 +19,40 @@ constexpr size_t kRowAlign = 24;
 constexpr double kMinFlops = 2e6;       // below ~1 MFLOP (2*M*N*K < 2e6): one thread
 constexpr double kMinFlopsPerTask = 1e6;
 
+constexpr size_t kTeamMinRowsPerThread = 64;  // team (row split, shared B) from M >= 64·threads
+
 size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+// Sense-reversing spin barrier for GemmTeam (spins briefly, then yields: the machine may be
+// oversubscribed). abort releases every waiter for good (a member threw).
+struct TeamBarrier {
+  std::atomic<size_t> arrived{0};
+  std::atomic<unsigned> phase{0};
+  std::atomic<bool> abort{false};
+  size_t n = 1;
+};
+
+bool team_barrier(GemmTeam* team) {
+  TeamBarrier& b = *static_cast<TeamBarrier*>(team->ctx);
+  if (b.abort.load(std::memory_order_acquire)) return false;
+  const unsigned ph = b.phase.load(std::memory_order_acquire);
+  if (b.arrived.fetch_add(1, std::memory_order_acq_rel) + 1 == b.n) {
+    b.arrived.store(0, std::memory_order_relaxed);
+    b.phase.store(ph + 1, std::memory_order_release);
+    return true;
+  }
+  for (unsigned spin = 0; b.phase.load(std::memory_order_acquire) == ph; ++spin) {
+    if (b.abort.load(std::memory_order_acquire)) return false;
+    if (spin < 4096) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else {
+      std::this_thread::yield();
+    }
+  }
+  return true;
+}
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A, size_t lda,
@@ -31,6 +67,30 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
   }
   const size_t max_tasks = static_cast<size_t>(flops / kMinFlopsPerTask);
   if (nt > max_tasks) nt = max_tasks < 1 ? 1 : max_tasks;
+
+  // Tall enough: a team splits the rows (each member packs only its rows of op(A)) and packs each
+  // op(B) block once, cooperatively, into a shared buffer.
+  if (kt.gemm_team && M >= kTeamMinRowsPerThread * nt) {
+    TeamBarrier tb;
+    tb.n = nt;  // nt <= num_threads(): parallel_team runs exactly nt members, or one alone
+    GemmTeam team{};
+    team.nthreads = nt;
+    team.barrier = &team_barrier;
+    team.ctx = &tb;
+    parallel_team(nt, [&](size_t tid, size_t size) {
+      if (size != nt) {  // the pool was busy (or resized meanwhile): member 0 does it all
+        if (tid == 0) kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        return;
+      }
+      try {
+        kt.gemm_team(&team, tid, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+      } catch (...) {
+        tb.abort.store(true, std::memory_order_release);
+        throw;
+      }
+    });
+    return;
+  }
 
   // Columns first (each task then packs only its own part of B); rows when N alone is too narrow.
   const size_t col_blocks = ceil_div(N, kColAlign);

@@ -187,4 +187,23 @@ void parallel_for(size_t n_tasks, const std::function<void(size_t)>& fn) {
   p.release();
 }
 
+// Every task blocks until the whole team has started (callers synchronize), so no thread can take
+// a second task: with team − 1 helpers woken, each of the team's threads runs exactly one task.
+size_t parallel_team(size_t n, const std::function<void(size_t, size_t)>& fn) {
+  Pool& p = pool();
+  size_t team = n < static_cast<size_t>(p.size()) ? n : static_cast<size_t>(p.size());
+  if (team <= 1 || !p.try_claim()) {
+    fn(0, 1);
+    return 1;
+  }
+  try {
+    p.run(team, [&](size_t i) { fn(i, team); });
+  } catch (...) {
+    p.release();
+    throw;
+  }
+  p.release();
+  return team;
+}
+
 }  // namespace densenorm

@@ -45,6 +45,29 @@ static inline size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 // the tile position or the column/row range -> bit-identical results for any split of C across
 // threads (the small-M path performs the same operations per element as the microkernel).
 // =============================================================================================
+#if defined(__AVX2__) && defined(__FMA__)
+#define DENSENORM_HAVE_TR8 1
+// In-register 8x8 transpose: r[i] lane j -> r[j] lane i.
+static inline void tr8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+#endif
+
 template <class V, int MR, int NRV>
 struct Gemm {
   using T = typename V::T;
@@ -145,6 +168,27 @@ struct Gemm {
             }
         }
       } else {  // op(B)[k][j] = B[j*ldb + k]: read rows of B contiguously, 4 k at a time
+#ifdef DENSENORM_HAVE_TR8
+        if constexpr (W == 8) {
+          if (nr == NR) {  // 8x8 blocks: 8 rows of B (j) x 8 k -> 8 panel rows (k) of 8 j
+            size_t k = 0;
+            for (; k + 8 <= kc; k += 8)
+#pragma GCC unroll 4
+              for (int v = 0; v < NRV; ++v) {
+                const float* src = B + (jc + jr + v * 8) * ldb + pc + k;
+                __m256 r[8];
+#pragma GCC unroll 8
+                for (int q = 0; q < 8; ++q) r[q] = _mm256_loadu_ps(src + q * ldb);
+                tr8x8(r);
+#pragma GCC unroll 8
+                for (int q = 0; q < 8; ++q) _mm256_store_ps(panel + (k + q) * NR + v * 8, r[q]);
+              }
+            for (; k < kc; ++k)
+              for (size_t j = 0; j < NR; ++j) panel[k * NR + j] = B[(jc + jr + j) * ldb + pc + k];
+            continue;
+          }
+        }
+#endif
         size_t j = 0;
         for (; j < nr; ++j) {
           const float* src = B + (jc + jr + j) * ldb + pc;
@@ -173,6 +217,35 @@ struct Gemm {
       if (!trans_a) {  // op(A)[i][k] = A[i*lda + k]
         const float* src = A + (ic + ir) * lda + pc;
         if (mr == (size_t)MR) {
+#ifdef DENSENORM_HAVE_TR8
+          if constexpr (W == 8 && MR <= 8) {
+            // MR rows x 8 k -> 8 panel rows of MR (rows MR..7 of the transpose are zero and
+            // land in the next panel row's slots, which its own store then overwrites).
+            size_t k = 0;
+            for (; k + 8 <= kc; k += 8) {
+              __m256 r[8];
+#pragma GCC unroll 8
+              for (int q = 0; q < 8; ++q)
+                r[q] = q < MR ? _mm256_loadu_ps(src + q * lda + k) : _mm256_setzero_ps();
+              tr8x8(r);
+              float* d = panel + k * MR;
+#pragma GCC unroll 8
+              for (int q = 0; q < 7; ++q) _mm256_storeu_ps(d + q * MR, r[q]);
+              // last one: exactly MR floats (do not run into the next panel / past the buffer)
+              if constexpr (MR == 8) {
+                _mm256_storeu_ps(d + 7 * MR, r[7]);
+              } else {
+                alignas(32) float tmp[8];
+                _mm256_store_ps(tmp, r[7]);
+                for (int i = 0; i < MR; ++i) d[7 * MR + i] = tmp[i];
+              }
+            }
+            for (; k < kc; ++k)
+#pragma GCC unroll 16
+              for (int i = 0; i < MR; ++i) panel[k * MR + i] = src[i * lda + k];
+            continue;
+          }
+#endif
           // k outer, MR rows inner: each output line is written once, sequentially.
           for (size_t k = 0; k < kc; ++k)
 #pragma GCC unroll 16
@@ -310,6 +383,69 @@ struct Gemm {
             }
           }
         }
+      }
+    }
+  }
+
+  // Row block [ic, ic+mc) of C against the packed B block (nc columns): pack A, run the tiles.
+  static inline void compute_rows(bool trans_a, const float* A, size_t lda, size_t ic, size_t pc,
+                                  size_t mc, size_t kc, size_t nc, const float* bpack,
+                                  float* apack, float* C, size_t ldc, size_t jc, bool beta) {
+    pack_a(trans_a, A, lda, ic, pc, mc, kc, apack);
+    for (size_t jr = 0; jr < nc; jr += NR) {
+      const size_t nr = min_sz(NR, nc - jr);
+      const float* bp = bpack + (jr / NR) * kc * NR;
+      for (size_t ir = 0; ir < mc; ir += MR) {
+        const size_t mr = min_sz(MR, mc - ir);
+        const float* ap = apack + (ir / MR) * kc * MR;
+        float* c = C + (ic + ir) * ldc + jc + jr;
+        if (mr == (size_t)MR && nr == NR) ukernel_t<MR, false>(kc, ap, bp, NR, c, ldc, beta, NR);
+        else tile(kc, ap, bp, NR, c, ldc, beta, mr, nr);
+      }
+    }
+  }
+
+  // Team GEMM (KernelTable::gemm_team): member tid owns an MR-aligned row range of C; the team
+  // packs each kc x nc block of op(B) once into a shared buffer (member t packs panels
+  // [t*np/T, (t+1)*np/T)), barrier, every member computes its rows, barrier. Same K blocks and
+  // per-element arithmetic as run() -> bit-identical to it.
+  static void run_team(GemmTeam* team, size_t tid, bool trans_a, bool trans_b, size_t M,
+                       size_t N, size_t K, const float* A, size_t lda, const float* B,
+                       size_t ldb, float* C, size_t ldc, bool accumulate) {
+    const size_t T = team->nthreads;
+    const GemmBlocking bl = gemm_blocking(MR, NR);
+    const size_t nkb = (K + bl.kc - 1) / bl.kc;
+    size_t KB = (K + nkb - 1) / nkb;
+    KB = (KB + 3) & ~static_cast<size_t>(3);
+    const size_t NCb = bl.nc;
+    // This member's rows: MR blocks split evenly.
+    const size_t mblocks = (M + MR - 1) / MR;
+    const size_t r0 = min_sz(M, (tid * mblocks / T) * MR);
+    const size_t r1 = min_sz(M, ((tid + 1) * mblocks / T) * MR);
+    const size_t myM = r1 - r0;
+    const size_t nmb = myM ? (myM + bl.mc - 1) / bl.mc : 1;
+    size_t MCb = (myM + nmb - 1) / nmb;
+    MCb = (MCb + MR - 1) / MR * MR;
+    if (MCb == 0) MCb = MR;
+    float* apack = kernel_scratch(1, min_sz(MCb, (myM + MR - 1) / MR * MR + MR) * KB);
+    if (tid == 0) team->shared_bpack = kernel_scratch(3, KB * min_sz(NCb, (N + NR - 1) / NR * NR));
+    if (!team->barrier(team)) return;
+    float* bpack = team->shared_bpack;
+    for (size_t jc = 0; jc < N; jc += NCb) {
+      const size_t nc = min_sz(NCb, N - jc);
+      const size_t np = (nc + NR - 1) / NR;
+      const size_t p0 = tid * np / T, p1 = (tid + 1) * np / T;
+      for (size_t pc = 0; pc < K; pc += KB) {
+        const size_t kc = min_sz(KB, K - pc);
+        const bool beta = accumulate || pc > 0;
+        if (p1 > p0)
+          pack_b(trans_b, B, ldb, pc, jc + p0 * NR, kc, min_sz(nc, p1 * NR) - p0 * NR,
+                 bpack + p0 * kc * NR);
+        if (!team->barrier(team)) return;
+        for (size_t ic = r0; ic < r1; ic += MCb)
+          compute_rows(trans_a, A, lda, ic, pc, min_sz(MCb, r1 - ic), kc, nc, bpack, apack, C,
+                       ldc, jc, beta);
+        if (!team->barrier(team)) return;
       }
     }
   }
@@ -652,6 +788,12 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
                                  bool acc) {                                                     \
     KGemm_::run(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc);                                   \
   }                                                                                              \
+  void densenorm_f32_gemm_team__##isa(GemmTeam* team, size_t tid, bool ta, bool tb, size_t M,    \
+                                      size_t N, size_t K, const float* A, size_t lda,            \
+                                      const float* B, size_t ldb, float* C, size_t ldc,          \
+                                      bool acc) {                                                \
+    KGemm_::run_team(team, tid, ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc);                   \
+  }                                                                                              \
   void densenorm_f32_col_mean_var__##isa(const float* X, size_t r, size_t c, size_t ld,          \
                                          float* mean, float* var) {                              \
     DENSENORM_KERNEL_NS::col_mean_var<DENSENORM_KERNEL_NS::VT>(X, r, c, ld, mean, var);          \
@@ -712,6 +854,7 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
         &densenorm_f32_sgd_update__##isa,                                                        \
         &densenorm_f32_adam_update__##isa,                                                       \
         &densenorm_f32_rmsprop_update__##isa,                                                    \
+        &densenorm_f32_gemm_team__##isa,                                                         \
     };                                                                                           \
     return &table;                                                                               \
   }                                                                                              \

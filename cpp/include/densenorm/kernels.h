@@ -13,6 +13,15 @@ const char* isa_name(Isa isa);  // "scalar" | "avx2" | "avx512"
 // Activations. Softmax is row-wise (over the feature axis of one row).
 enum class Act : int { linear = 0, relu = 1, sigmoid = 2, tanh = 3, softmax = 4 };
 
+// Team state for KernelTable::gemm_team (set up by the caller, see gemm_driver.cc).
+struct GemmTeam {
+  size_t nthreads;
+  // Waits until every member arrived; false when the team aborted (a member threw): return.
+  bool (*barrier)(GemmTeam* team);
+  void* ctx;                     // the barrier's state
+  float* volatile shared_bpack;  // published by member 0 before the first barrier
+};
+
 struct KernelTable {
   Isa isa;
 
@@ -74,6 +83,16 @@ struct KernelTable {
   // with momentum: mom = momentum·mom + step; p -= mom; else p -= step. mom nullable if momentum==0.
   void (*rmsprop_update)(size_t n, float* p, const float* g, float* ms, float* mom,
                          float lr, float rho, float momentum, float eps, float weight_decay);
+
+  // Cooperative (team) GEMM, same contract as gemm: every member tid (0..team->nthreads-1) calls
+  // it at the same time with the same arguments. Member tid computes its own MR-aligned row range
+  // of C (so it packs only its rows of op(A)); the op(B) panels of each K block are packed once,
+  // into a buffer shared by the team, each member packing a share of the panels, with
+  // team->barrier() between the pack and compute phases. The K blocks and per-C(i,j) arithmetic
+  // are gemm's, so results are bit-identical to gemm for every team size.
+  void (*gemm_team)(GemmTeam* team, size_t tid, bool trans_a, bool trans_b, size_t M, size_t N,
+                    size_t K, const float* A, size_t lda, const float* B, size_t ldb,
+                    float* C, size_t ldc, bool accumulate);
 };
 
 // The active table (best ISA the CPU and OS support, or the one DENSENORM_ISA forces).

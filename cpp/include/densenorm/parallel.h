@@ -17,9 +17,15 @@ void set_num_threads(int n);
 // the pool is busy (another caller, or from inside a task) runs its tasks inline on the caller.
 void parallel_for(size_t n_tasks, const std::function<void(size_t)>& fn);
 
-// Threaded GEMM over kernels().gemm, same contract as KernelTable::gemm. Splits C into column
-// ranges (multiples of the kernel's register tile) so results are bit-identical for every thread
-// count; problems under ~1 MFLOP stay on one thread.
+// Runs fn(tid, team) for tid = 0 … team−1 on `team` distinct threads at the same time (so the
+// tasks may synchronize with each other), team = min(n, num_threads()); returns team. When the
+// pool is busy (another caller, or a call from inside a task) it runs fn(0, 1) on the caller.
+size_t parallel_team(size_t n, const std::function<void(size_t tid, size_t team)>& fn);
+
+// Threaded GEMM over kernels().gemm / gemm_team, same contract as KernelTable::gemm. Tall
+// problems (M >= 64·threads) run as a team (row ranges, op(B) packed once and shared); others split
+// C into column ranges (multiples of the kernel's register tile). Results are bit-identical for
+// every thread count; problems under ~1 MFLOP stay on one thread.
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
           const float* A, size_t lda, const float* B, size_t ldb,
           float* C, size_t ldc, bool accumulate);
