@@ -367,22 +367,9 @@ struct Gemm {
         const size_t kc = min_sz(KB, K - pc);
         const bool beta = accumulate || pc > 0;
         pack_b(trans_b, B, ldb, pc, jc, kc, nc, bpack);
-        for (size_t ic = 0; ic < M; ic += MCb) {
-          const size_t mc = min_sz(MCb, M - ic);
-          pack_a(trans_a, A, lda, ic, pc, mc, kc, apack);
-          for (size_t jr = 0; jr < nc; jr += NR) {
-            const size_t nr = min_sz(NR, nc - jr);
-            const float* bp = bpack + (jr / NR) * kc * NR;
-            const size_t bs = NR;
-            for (size_t ir = 0; ir < mc; ir += MR) {
-              const size_t mr = min_sz(MR, mc - ir);
-              const float* ap = apack + (ir / MR) * kc * MR;
-              float* c = C + (ic + ir) * ldc + jc + jr;
-              if (mr == (size_t)MR && nr == NR) ukernel_t<MR, false>(kc, ap, bp, bs, c, ldc, beta, NR);
-              else tile(kc, ap, bp, bs, c, ldc, beta, mr, nr);
-            }
-          }
-        }
+        for (size_t ic = 0; ic < M; ic += MCb)
+          compute_rows(trans_a, A, lda, ic, pc, min_sz(MCb, M - ic), kc, nc, bpack, apack, C, ldc,
+                       jc, beta);
       }
     }
   }
