@@ -18,6 +18,8 @@ constexpr size_t kColAlign = 64;
 constexpr size_t kRowAlign = 24;
 constexpr double kMinFlops = 2e6;       // below ~1 MFLOP (2*M*N*K < 2e6): one thread
 constexpr double kMinFlopsPerTask = 1e6;
+constexpr size_t kStreamMaxRows = 8;        // the kernels' small-M (streaming) path: M <= MR
+constexpr double kMinStreamBytes = 256e3;   // op(B) bytes from which a streaming GEMM is split
 
 constexpr size_t kTeamMinRowsPerThread = 64;  // team (row split, shared B) from M >= 64·threads
 
@@ -61,16 +63,21 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
   if (M == 0 || N == 0) return;
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
   size_t nt = static_cast<size_t>(num_threads());
-  if (nt <= 1 || K == 0 || flops < kMinFlops) {
+  // A few rows against a plain B (inference at small batch): B is streamed once, so the cost is
+  // its bytes, not the flops; split its columns once it is big enough to pay for the wake-up.
+  const bool streaming = !trans_b && M <= kStreamMaxRows;
+  const double bytes = 4.0 * static_cast<double>(N) * static_cast<double>(K);
+  if (nt <= 1 || K == 0 || (streaming ? bytes < kMinStreamBytes : flops < kMinFlops)) {
     kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
     return;
   }
-  const size_t max_tasks = static_cast<size_t>(flops / kMinFlopsPerTask);
+  const size_t max_tasks = streaming ? static_cast<size_t>(bytes / (kMinStreamBytes / 2))
+                                     : static_cast<size_t>(flops / kMinFlopsPerTask);
   if (nt > max_tasks) nt = max_tasks < 1 ? 1 : max_tasks;
 
   // Tall enough: a team splits the rows (each member packs only its rows of op(A)) and packs each
   // op(B) block once, cooperatively, into a shared buffer.
-  if (kt.gemm_team && M >= kTeamMinRowsPerThread * nt) {
+  if (kt.gemm_team && !streaming && M >= kTeamMinRowsPerThread * nt) {
     TeamBarrier tb;
     tb.n = nt;  // nt <= num_threads(): parallel_team runs exactly nt members, or one alone
     GemmTeam team{};

@@ -204,10 +204,11 @@ Net* Net::create(std::vector<BlockSpec> blocks, Loss loss, std::vector<ParamSlot
   return net;
 }
 
-void Net::ensure(Workspace& ws, size_t batch) const {
-  if (ws.batch >= batch && ws.b.size() == blocks_.size()) return;
+void Net::ensure(Workspace& ws, size_t batch, bool full) const {
+  if (ws.batch >= batch && ws.b.size() == blocks_.size() && (ws.full || !full)) return;
   const size_t B = std::max(batch, ws.batch);
   ws.batch = B;
+  ws.full = ws.full || full;
   ws.b.resize(blocks_.size());
   for (size_t k = 0; k < blocks_.size(); ++k) {
     const BlockSpec& s = blocks_[k];
@@ -218,7 +219,8 @@ void Net::ensure(Workspace& ws, size_t batch) const {
     for (auto* v : {&w.mean, &w.var, &w.invstd, &w.scale, &w.shift, &w.sum_du, &w.sum_du_xhat})
       v->resize(s.out);
   }
-  ws.g0.resize(B * max_width_);
+  ws.g0.resize(B * max_width_);  // evaluate's loss gradient scratch too
+  if (!ws.full) return;
   ws.g1.resize(B * max_width_);
   ws.d.resize(B * max_width_);
   ws.part.resize((B + kRowChunk - 1) / kRowChunk * 2 * max_width_);
@@ -240,7 +242,7 @@ Status Net::check_batch(size_t batch, bool training) const {
 Status Net::forward(Workspace& ws, const float* x, size_t B, int mode, size_t upto,
                     bool keep_logits) {
   const KernelTable& K = kernels();
-  ensure(ws, B);
+  ensure(ws, B, mode >= 1);
   const size_t last = blocks_.size() - 1;
   for (size_t k = 0; k < upto; ++k) {
     const BlockSpec& s = blocks_[k];
@@ -543,20 +545,42 @@ Status Net::loss_forward(const Workspace& ws, const float* t, size_t B, StepResu
 Status Net::predict(const float* x, size_t batch, float* out) {
   Status st = check_batch(batch, false);
   if (!st.ok) return st;
-  Workspace ws;  // local: predict may run on several threads at once
-  st = forward(ws, x, batch, 0, blocks_.size(), false);
-  if (st.ok) std::memcpy(out, ws.b.back().y.data(), batch * out_features() * sizeof(float));
+  std::unique_ptr<Workspace> ws = acquire_infer_ws();
+  st = forward(*ws, x, batch, 0, blocks_.size(), false);
+  if (st.ok) std::memcpy(out, ws->b.back().y.data(), batch * out_features() * sizeof(float));
+  release_infer_ws(std::move(ws));
   return st;
 }
 
 Status Net::evaluate(const float* x, const float* y, size_t batch, StepResult* res) {
   Status st = check_batch(batch, false);
   if (!st.ok) return st;
-  Workspace ws;  // local: evaluations may run on several threads at once
-  st = forward(ws, x, batch, 0, blocks_.size(), true);
-  if (!st.ok) return st;
+  std::unique_ptr<Workspace> ws = acquire_infer_ws();
+  st = forward(*ws, x, batch, 0, blocks_.size(), true);
   bool logits = false;
-  return loss_forward(ws, y, batch, res, ws.g0.data(), &logits);
+  if (st.ok) st = loss_forward(*ws, y, batch, res, ws->g0.data(), &logits);
+  release_infer_ws(std::move(ws));
+  return st;
+}
+
+std::unique_ptr<Net::Workspace> Net::acquire_infer_ws() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!pool_.empty()) {
+      std::unique_ptr<Workspace> ws = std::move(pool_.back());
+      pool_.pop_back();
+      return ws;
+    }
+  }
+  return std::make_unique<Workspace>();
+}
+
+void Net::release_infer_ws(std::unique_ptr<Workspace> ws) {
+  // Keep a few (one per concurrent caller seen, bounded): a burst of parallel predictAsync calls
+  // does not leave its peak memory behind for ever.
+  constexpr size_t kMaxPooled = 4;
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  if (pool_.size() < kMaxPooled) pool_.push_back(std::move(ws));
 }
 
 Status Net::forward_train(const float* x, size_t batch, bool update_stats, float* out) {

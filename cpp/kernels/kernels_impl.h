@@ -283,31 +283,63 @@ struct Gemm {
   static void run_small_m(bool trans_a, size_t N, size_t K, const float* A, size_t lda,
                           const float* B, size_t ldb, float* C, size_t ldc, bool accumulate,
                           size_t KB) {
-    constexpr size_t CW = 512;  // MR x 512 floats of accumulators: 12 KB (AVX2) .. 16 KB
+    // Accumulator rows in L1 (about 16 KB): a whole row of C when it fits, so each row of B is
+    // read from start to end, one sequential stream per k.
+    constexpr size_t kAccFloats = 4096;
+    size_t CW = kAccFloats / MRV / (4 * W) * (4 * W);
+    if (CW < 4 * W) CW = 4 * W;
     float* acc = kernel_scratch(2, MR * CW);
+    auto a_at = [&](int i, size_t k) { return V::set1(trans_a ? A[k * lda + i] : A[i * lda + k]); };
     for (size_t j0 = 0; j0 < N; j0 += CW) {
       const size_t nc = min_sz(CW, N - j0);
       const size_t nfull = nc / W, tail = nc % W;
+      const size_t nvec = nfull + (tail ? 1 : 0);
       for (size_t pc = 0; pc < K; pc += KB) {
         const size_t kc = min_sz(KB, K - pc);
         const bool beta = accumulate || pc > 0;
-        for (size_t q = 0; q < (size_t)MRV * CW; q += W) V::store(acc + q, V::zero());
-        for (size_t k = pc; k < pc + kc; ++k) {
+        for (int i = 0; i < MRV; ++i)
+          for (size_t q = 0; q < nvec * W; q += W) V::store(acc + i * CW + q, V::zero());
+        size_t k = pc;
+        // Four rows of B per sweep: acc is loaded and stored once per four fma (same order per
+        // element as one row at a time: fma over k ascending).
+        for (; k + 4 <= pc + kc; k += 4) {
+          const float* b0 = B + k * ldb + j0;
+          const float* b1 = b0 + ldb;
+          const float* b2 = b1 + ldb;
+          const float* b3 = b2 + ldb;
+          T av[MRV][4];
+#pragma GCC unroll 16
+          for (int i = 0; i < MRV; ++i)
+#pragma GCC unroll 4
+            for (int q = 0; q < 4; ++q) av[i][q] = a_at(i, k + q);
+          for (size_t v = 0; v < nvec; ++v) {
+            const size_t o = v * W;
+            T x0, x1, x2, x3;
+            if (v < nfull) {
+              x0 = V::load(b0 + o); x1 = V::load(b1 + o); x2 = V::load(b2 + o); x3 = V::load(b3 + o);
+            } else {
+              x0 = V::load_partial(b0 + o, tail); x1 = V::load_partial(b1 + o, tail);
+              x2 = V::load_partial(b2 + o, tail); x3 = V::load_partial(b3 + o, tail);
+            }
+#pragma GCC unroll 16
+            for (int i = 0; i < MRV; ++i) {
+              float* p = acc + i * CW + o;
+              T r = V::load(p);
+              r = V::fma(av[i][0], x0, r);
+              r = V::fma(av[i][1], x1, r);
+              r = V::fma(av[i][2], x2, r);
+              r = V::fma(av[i][3], x3, r);
+              V::store(p, r);
+            }
+          }
+        }
+        for (; k < pc + kc; ++k) {
           const float* brow = B + k * ldb + j0;
           T av[MRV];
 #pragma GCC unroll 16
-          for (int i = 0; i < MRV; ++i) av[i] = V::set1(trans_a ? A[k * lda + i] : A[i * lda + k]);
-          size_t v = 0;
-          for (; v < nfull; ++v) {
-            const T b = V::load(brow + v * W);
-#pragma GCC unroll 16
-            for (int i = 0; i < MRV; ++i) {
-              float* p = acc + i * CW + v * W;
-              V::store(p, V::fma(av[i], b, V::load(p)));
-            }
-          }
-          if (tail) {
-            const T b = V::load_partial(brow + v * W, tail);
+          for (int i = 0; i < MRV; ++i) av[i] = a_at(i, k);
+          for (size_t v = 0; v < nvec; ++v) {
+            const T b = v < nfull ? V::load(brow + v * W) : V::load_partial(brow + v * W, tail);
 #pragma GCC unroll 16
             for (int i = 0; i < MRV; ++i) {
               float* p = acc + i * CW + v * W;

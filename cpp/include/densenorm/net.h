@@ -8,6 +8,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -124,6 +126,7 @@ class Net {
   };
   struct Workspace {
     size_t batch = 0;
+    bool full = false;  // has the training buffers (g0, g1, d, part, dxs), not only inference's
     std::vector<BlockWs> b;
     std::vector<float> g0, g1;  // gradient ping-pong [B × max width]
     std::vector<float> d;       // dU / dA scratch
@@ -132,7 +135,13 @@ class Net {
   };
 
   Net() = default;
-  void ensure(Workspace& ws, size_t batch) const;
+  // Sizes ws for batch rows (grows only). full: also the gradient buffers training needs; an
+  // inference workspace holds just the activations, so predict touches no more memory than it must.
+  void ensure(Workspace& ws, size_t batch, bool full) const;
+  // Inference workspaces, kept across predict/evaluate calls (several may run at once, each
+  // with its own): no allocation or page faults per call after warm-up.
+  std::unique_ptr<Workspace> acquire_infer_ws();
+  void release_infer_ws(std::unique_ptr<Workspace> ws);
   // mode: 0 inference, 1 training (batch statistics).
   Status forward(Workspace& ws, const float* x, size_t batch, int mode, size_t upto_block,
                  bool keep_logits);
@@ -158,7 +167,9 @@ class Net {
   std::vector<ParamSlot> params_;
   OptimizerConfig opt_;
   Workspace train_ws_;
-  Workspace infer_ws_;
+  Workspace infer_ws_;  // recalibrate's
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Workspace>> pool_;
   size_t max_width_ = 0;
 };
 
