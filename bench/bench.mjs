@@ -2,7 +2,7 @@
 // `npm run bench`: densenorm against this machine's own limits and PyTorch, in one run.
 // Builds nothing: it uses build/Release/densenorm.node and dist/ as they are (npm run build first).
 //
-//   npm run bench [-- --quick] [-- --threads=1,2] [-- --reps=7] [-- --no-torch] [-- --no-limits]
+//   npm run bench [-- --quick] [-- --threads=1,2] [-- --reps=7] [-- --no-torch] [-- --no-ort] [-- --no-limits]
 //   BENCH_QUICK=1 npm run bench     tiny sizes, one repetition (what test/bench.test.mjs runs)
 //
 // Prints a table plus one JSON line per figure ({"bench":"densenorm",...}). Every time is the
@@ -10,7 +10,9 @@
 // Machine limits (fp32 FMA peak, memory bandwidth) come from two small C programs in
 // bench/native/, compiled here with `cc -O3 -march=native -fopenmp` into a temp dir.
 // PyTorch figures come from ../shared/peers/torch_bench.py run with /usr/bin/python3 (skipped
-// when torch cannot be imported, and in quick mode).
+// when torch cannot be imported, and in quick mode). onnxruntime-node W2 inference figures come
+// from .bench-peers/node/ort_bench.js, the writable copy of ../shared/peers that
+// `npm run bench:setup-peers` makes (skipped when it has not been run, and in quick mode).
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -36,6 +38,8 @@ const nproc = os.availableParallelism ? os.availableParallelism() : os.cpus().le
 const THREADS = String(opt('threads') ?? [1, Math.min(2, nproc)].filter((v, i, a) => a.indexOf(v) === i).join(','))
   .split(',').map(Number).filter((t) => t >= 1);
 const WITH_TORCH = !QUICK && opt('no-torch') !== true;
+const WITH_ORT = !QUICK && opt('no-ort') !== true;
+const INFER_BATCHES = QUICK ? [1, 8] : [1, 256];
 const WITH_LIMITS = opt('no-limits') !== true;
 
 const dn = require(path.join(root, 'dist', 'index.js'));
@@ -236,7 +240,7 @@ function benchInfer(t, lim) {
   // Kernels, output bias, and 4 BN vectors per hidden layer: what one batch-1 call must stream.
   let weightsBytes = 4 * sizes[sizes.length - 1];
   for (let i = 1; i < sizes.length; i++) weightsBytes += 4 * sizes[i - 1] * sizes[i] + (i < sizes.length - 1 ? 16 * sizes[i] : 0);
-  for (const B of QUICK ? [1, 8] : [1, 256]) {
+  for (const B of INFER_BATCHES) {
     const x = dn.tensor(randn(B * 784, 21 + B), [B, 784]);
     const facade = time(() => model.predict(x));
     const net = netOf(model, 784);
@@ -284,13 +288,46 @@ function torchPeer() {
   return { rows };
 }
 
-// Best (lowest median) torch time for a workload/mode/batch over thread counts and wait policies.
-function torchBest(rows, workload, mode, batch) {
+// ---- onnxruntime-node peer ----------------------------------------------------------------
+// W2 inference only, with the BN-folded model (Gemm+Relu ×2, Gemm: what densenorm's predict
+// computes). Runs the copy in .bench-peers/ (shared/ is read-only; ort_bench.js needs its
+// node_modules and the models export_onnx.py writes next to it), one process per thread count
+// (intraOpNumThreads = t, interOpNumThreads 1; ORT's CPU EP uses its own pool, not OpenMP).
+function ortPeer() {
+  const dir = path.join(root, '.bench-peers', 'node');
+  const script = path.join(dir, 'ort_bench.js');
+  if (!WITH_ORT) return { note: QUICK ? 'skipped in quick mode' : 'skipped (--no-ort)', rows: [] };
+  const need = [script, path.join(dir, 'node_modules', 'onnxruntime-node'), path.join(dir, 'models', 'w2_eval_folded.onnx'), path.join(dir, 'models', 'w2_ref.json')];
+  if (need.some((f) => !fs.existsSync(f))) {
+    return { note: 'skipped: not set up — run `npm run bench:setup-peers` once (copies ../shared/peers to .bench-peers/, installs onnxruntime-node 1.30, exports the W2 ONNX models)', rows: [] };
+  }
+  const rows = [];
+  for (const t of THREADS) {
+    log(`# ort_bench.js --threads=${t} --model=folded`);
+    const p = spawnSync(process.execPath, [script, `--threads=${t}`, '--model=folded', `--batches=${INFER_BATCHES.join(',')}`, '--budget=2'],
+      { cwd: dir, env: process.env, encoding: 'utf8', maxBuffer: 1 << 24 });
+    for (const l of (p.stderr || '').split('\n')) if (l.startsWith('# ')) log(l);
+    if (p.status !== 0) {
+      log(`# ort_bench.js failed: ${(p.stderr || '').trim().split('\n').slice(-1)[0]}`);
+      continue;
+    }
+    for (const l of p.stdout.split('\n')) {
+      if (!l.startsWith('{')) continue;
+      const j = JSON.parse(l);
+      rows.push(j);
+      console.log(JSON.stringify({ bench: 'peer', ...j }));
+    }
+  }
+  return { rows };
+}
+
+// Best (lowest median) peer time for a workload/mode/batch over thread counts (and torch's wait policies).
+function peerBest(rows, workload, mode, batch) {
   let best;
   for (const r of rows) if (r.workload === workload && r.mode === mode && r.batch === batch && (!best || r.median_ms < best.median_ms)) best = r;
   return best;
 }
-function torchAt(rows, workload, mode, batch, threads) {
+function peerAt(rows, workload, mode, batch, threads) {
   let best;
   for (const r of rows) if (r.workload === workload && r.mode === mode && r.batch === batch && r.threads === threads && (!best || r.median_ms < best.median_ms)) best = r;
   return best;
@@ -309,6 +346,7 @@ function main() {
 
   const lim = machineLimits();
   const torch = torchPeer();
+  const ort = ortPeer();
   const saved = be.threads;
   const per = {};
   for (const t of THREADS) {
@@ -342,16 +380,22 @@ function main() {
     }
   }
   log('');
-  log('## Workloads (ms median [min, max]; torch = best of its thread counts in this run; ratio = torch ms / densenorm ms)');
-  log('| workload | threads | densenorm façade | densenorm native | GFLOP/s | torch same threads | torch best | ratio vs best |');
-  log('|---|---|---|---|---|---|---|---|');
+  log('## Workloads (ms median [min, max]; torch / ORT = best of its thread counts in this run; ratio = peer ms / densenorm ms, > 1 = densenorm faster)');
+  log('| workload | threads | densenorm façade | densenorm native | GFLOP/s | torch same threads | torch best | ratio vs torch best | ORT same threads | ORT best | ratio vs ORT best |');
+  log('|---|---|---|---|---|---|---|---|---|---|---|');
   const rows = torch.rows;
   const line = (wl, mode, batch, t, fac, nat, gf) => {
-    const same = torchAt(rows, wl, mode, batch, t), best = torchBest(rows, wl, mode, batch);
+    const same = peerAt(rows, wl, mode, batch, t), best = peerBest(rows, wl, mode, batch);
     const mine = nat ?? fac;
     const ratio = best ? best.median_ms / mine.median_ms : undefined;
-    log(`| ${wl} ${mode} B=${batch} | ${t} | ${fac ? mmm(fac) : '—'} | ${nat ? mmm(nat) : '—'} | ${gf ?? '—'} | ${same ? fmt(same.median_ms) : '—'} | ${best ? `${fmt(best.median_ms)} (t=${best.threads}${best.peer.includes('passive') ? ' passive' : ''})` : '—'} | ${ratio ? `${fmt(ratio, 2)}×` : '—'} |`);
+    // ORT runs W2 inference only, with BN folded into the Gemms (mode infer-folded).
+    const oMode = mode === 'infer' ? 'infer-folded' : undefined;
+    const oSame = oMode && peerAt(ort.rows, wl, oMode, batch, t), oBest = oMode && peerBest(ort.rows, wl, oMode, batch);
+    const oRatio = oBest ? oBest.median_ms / mine.median_ms : undefined;
+    log(`| ${wl} ${mode} B=${batch} | ${t} | ${fac ? mmm(fac) : '—'} | ${nat ? mmm(nat) : '—'} | ${gf ?? '—'} | ${same ? fmt(same.median_ms) : '—'} | ${best ? `${fmt(best.median_ms)} (t=${best.threads}${best.peer.includes('passive') ? ' passive' : ''})` : '—'} | ${ratio ? `${fmt(ratio, 2)}×` : '—'} | ` +
+        `${oSame ? fmt(oSame.median_ms) : '—'} | ${oBest ? `${fmt(oBest.median_ms)} (t=${oBest.threads})` : '—'} | ${oRatio ? `${fmt(oRatio, 2)}×` : '—'} |`);
     if (best) emit({ figure: 'ratio', workload: wl, mode, batch, threads: t, densenorm_ms: mine.median_ms, torch_best_ms: best.median_ms, torch_best_threads: best.threads, torch_peer: best.peer, speedup_vs_torch_best: +ratio.toFixed(3) });
+    if (oBest) emit({ figure: 'ratio', workload: wl, mode, batch, threads: t, densenorm_ms: mine.median_ms, ort_best_ms: oBest.median_ms, ort_best_threads: oBest.threads, ort_peer: `${oBest.peer} ${oBest.version} ${oBest.mode}`, speedup_vs_ort_best: +oRatio.toFixed(3) });
   };
   const B1 = QUICK ? 8 : 60, B2 = QUICK ? 8 : 256, B3 = QUICK ? 48 : 1024, BI = QUICK ? 8 : 256;
   for (const t of THREADS) line('W1-bn-paper-mnist', 'train', B1, t, per[t].w1.facade, per[t].w1.native);
@@ -368,6 +412,7 @@ function main() {
         `W2 batch-1 inference ${fmt(per[t].inf[1].native.median_ms)} ms vs weights÷L3-read ${fmt(per[t].inf[1].bound, 3)} ms`);
   }
   if (torch.note) log(`torch: ${torch.note}`);
+  if (ort.note) log(`onnxruntime-node: ${ort.note}`);
   log('façade = public API (model.trainOnBatch / model.predict, with its per-call validation); native = the same fused NativeNet called directly; W3 and GEMM rows are native only.');
   log(`# done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }

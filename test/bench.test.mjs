@@ -41,4 +41,10 @@ describe('bench (quick mode)', function () {
     expect(json.some((r) => r.figure === 'infer' && r.batch === 1 && r.api === 'NativeNet.predict')).to.equal(true);
     expect(json.some((r) => r.figure === 'train' && r.api === 'model.trainOnBatch')).to.equal(true);
   });
+
+  it('skips the torch and onnxruntime-node peers in quick mode', () => {
+    expect(json.some((r) => r.bench === 'peer')).to.equal(false);
+    expect(out).to.include('torch: skipped in quick mode');
+    expect(out).to.include('onnxruntime-node: skipped in quick mode');
+  });
 });
