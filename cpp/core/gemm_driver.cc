@@ -6,6 +6,7 @@
 // of M, N and the block (see cpp/kernels/README.md); the alignment only avoids edge tiles.
 #include <atomic>
 #include <cstddef>
+#include <cstdlib>
 #include <thread>
 
 #include "densenorm/kernels.h"
@@ -21,7 +22,16 @@ constexpr double kMinFlopsPerTask = 1e6;
 constexpr size_t kStreamMaxRows = 8;        // the kernels' small-M (streaming) path: M <= MR
 constexpr double kMinStreamBytes = 256e3;   // op(B) bytes from which a streaming GEMM is split
 
-constexpr size_t kTeamMinRowsPerThread = 64;  // team (row split, shared B) from M >= 64·threads
+// Team (row split, shared B) from M >= this many rows per thread (DENSENORM_GEMM_TEAM_ROWS
+// overrides it, for tuning; read once).
+size_t team_min_rows_per_thread() {
+  static const size_t v = [] {
+    const char* e = std::getenv("DENSENORM_GEMM_TEAM_ROWS");
+    long n = e ? std::strtol(e, nullptr, 10) : 0;
+    return n > 0 ? static_cast<size_t>(n) : static_cast<size_t>(256);
+  }();
+  return v;
+}
 
 size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
@@ -77,7 +87,7 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
 
   // Tall enough: a team splits the rows (each member packs only its rows of op(A)) and packs each
   // op(B) block once, cooperatively, into a shared buffer.
-  if (kt.gemm_team && !streaming && M >= kTeamMinRowsPerThread * nt) {
+  if (kt.gemm_team && !streaming && M >= team_min_rows_per_thread() * nt) {
     TeamBarrier tb;
     tb.n = nt;  // nt <= num_threads(): parallel_team runs exactly nt members, or one alone
     GemmTeam team{};
