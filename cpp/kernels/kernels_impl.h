@@ -501,73 +501,78 @@ static inline void vst(float* p, typename V::T x, bool partial, size_t tail) {
   if (partial) V::store_partial(p, x, tail); else V::store(p, x);
 }
 
-template <size_t N>
-struct Nv {
-  static constexpr size_t value = N;
-};
+// Column-block driver for the per-column reductions and the batch-norm passes: they walk the
+// rows of a block of up to kColBlock columns in memory order (each row's block is one contiguous
+// stream; per-column accumulators and parameters sit in an L1 scratch array), instead of walking
+// down column strips with a row-sized stride. Per column the arithmetic is unchanged: every
+// accumulator adds its rows in ascending order.
+constexpr size_t kColBlock = 1024;
 
-// Column-strip driver for the per-column reductions: calls body(Nv<NV>{}, j, tail) on strips of
-// NV vectors (NV = 4, then 1); `tail` = lanes in the strip's last vector (W when full).
 template <class V, class Body>
-static inline void for_col_strips(size_t cols, Body&& body) {
+static inline void for_col_blocks(size_t cols, Body&& body) {
+  for (size_t j0 = 0; j0 < cols; j0 += kColBlock) body(j0, min_sz(kColBlock, cols - j0));
+}
+
+// Calls f(j, partial, n) for each vector of a block of nc columns (n = lanes left).
+template <class V, class F>
+static inline void for_vecs(size_t nc, F&& f) {
   constexpr size_t W = V::W;
   size_t j = 0;
-  for (; j + 4 * W <= cols; j += 4 * W) body(Nv<4>{}, j, W);
-  for (; j + W <= cols; j += W) body(Nv<1>{}, j, W);
-  if (j < cols) body(Nv<1>{}, j, cols - j);
+  for (; j + W <= nc; j += W) f(j, false, W);
+  if (j < nc) f(j, true, nc - j);
 }
+
+// Per-column scratch: `k` arrays of kColBlock floats (thread-local, slot 2; no kernel that uses
+// it calls another one that does).
+static inline float* col_scratch(size_t k) { return kernel_scratch(2, k * kColBlock); }
 
 // =============================================================================================
 // Per-column reductions (sum over rows; each lane accumulates its column in row order).
 // =============================================================================================
 template <class V>
 static void col_sum(const float* X, size_t rows, size_t cols, size_t ld, float* out) {
-  using T = typename V::T;
-  constexpr size_t W = V::W;
-  for_col_strips<V>(cols, [&](auto nv, size_t j, size_t tail) {
-    constexpr size_t NV = decltype(nv)::value;
-    T acc[NV];
-    for (size_t v = 0; v < NV; ++v) acc[v] = V::zero();
+  float* acc = col_scratch(1);
+  for_col_blocks<V>(cols, [&](size_t j0, size_t nc) {
+    for_vecs<V>(nc, [&](size_t j, bool, size_t) { V::store(acc + j, V::zero()); });
     for (size_t i = 0; i < rows; ++i) {
-      const float* x = X + i * ld + j;
-      for (size_t v = 0; v < NV; ++v)
-        acc[v] = V::add(acc[v], vld<V>(x + v * W, v == NV - 1 && tail < W, tail));
+      const float* x = X + i * ld + j0;
+      for_vecs<V>(nc, [&](size_t j, bool p, size_t n) {
+        V::store(acc + j, V::add(V::load(acc + j), vld<V>(x + j, p, n)));
+      });
     }
-    for (size_t v = 0; v < NV; ++v) vst<V>(out + j + v * W, acc[v], v == NV - 1 && tail < W, tail);
+    for_vecs<V>(nc, [&](size_t j, bool p, size_t n) { vst<V>(out + j0 + j, V::load(acc + j), p, n); });
   });
 }
 
 template <class V>
 static void col_mean_var(const float* X, size_t rows, size_t cols, size_t ld, float* mean,
                          float* var) {
-  using T = typename V::T;
-  constexpr size_t W = V::W;
-  const T inv_n = V::set1(rows ? 1.0f / static_cast<float>(rows) : 0.0f);
-  for_col_strips<V>(cols, [&](auto nv, size_t j, size_t tail) {
-    constexpr size_t NV = decltype(nv)::value;
-    T mu[NV], acc[NV];
-    for (size_t v = 0; v < NV; ++v) acc[v] = V::zero();
+  const auto inv_n = V::set1(rows ? 1.0f / static_cast<float>(rows) : 0.0f);
+  float* acc = col_scratch(2);
+  float* mu = acc + kColBlock;
+  for_col_blocks<V>(cols, [&](size_t j0, size_t nc) {
+    for_vecs<V>(nc, [&](size_t j, bool, size_t) { V::store(acc + j, V::zero()); });
     for (size_t i = 0; i < rows; ++i) {
-      const float* x = X + i * ld + j;
-      for (size_t v = 0; v < NV; ++v)
-        acc[v] = V::add(acc[v], vld<V>(x + v * W, v == NV - 1 && tail < W, tail));
+      const float* x = X + i * ld + j0;
+      for_vecs<V>(nc, [&](size_t j, bool p, size_t n) {
+        V::store(acc + j, V::add(V::load(acc + j), vld<V>(x + j, p, n)));
+      });
     }
-    for (size_t v = 0; v < NV; ++v) {
-      mu[v] = V::mul(acc[v], inv_n);
-      acc[v] = V::zero();
-    }
+    for_vecs<V>(nc, [&](size_t j, bool, size_t) {
+      V::store(mu + j, V::mul(V::load(acc + j), inv_n));
+      V::store(acc + j, V::zero());
+    });
     for (size_t i = 0; i < rows; ++i) {
-      const float* x = X + i * ld + j;
-      for (size_t v = 0; v < NV; ++v) {
-        T d = V::sub(vld<V>(x + v * W, v == NV - 1 && tail < W, tail), mu[v]);
-        acc[v] = V::fma(d, d, acc[v]);
-      }
+      const float* x = X + i * ld + j0;
+      for_vecs<V>(nc, [&](size_t j, bool p, size_t n) {
+        const auto d = V::sub(vld<V>(x + j, p, n), V::load(mu + j));
+        V::store(acc + j, V::fma(d, d, V::load(acc + j)));
+      });
     }
-    for (size_t v = 0; v < NV; ++v) {
-      const bool p = v == NV - 1 && tail < W;
-      vst<V>(mean + j + v * W, mu[v], p, tail);
-      vst<V>(var + j + v * W, V::mul(acc[v], inv_n), p, tail);
-    }
+    for_vecs<V>(nc, [&](size_t j, bool p, size_t n) {
+      vst<V>(mean + j0 + j, V::load(mu + j), p, n);
+      vst<V>(var + j0 + j, V::mul(V::load(acc + j), inv_n), p, n);
+    });
   });
 }
 
@@ -575,35 +580,29 @@ template <class V, Act A>
 static void bn_backward_reduce_t(const float* dY, const float* Y, const float* Z, size_t rows,
                                  size_t cols, const float* mean, const float* invstd, float* dU,
                                  float* sum_du, float* sum_du_xhat) {
-  using T = typename V::T;
-  constexpr size_t W = V::W;
-  for_col_strips<V>(cols, [&](auto nv, size_t j, size_t tail) {
-    constexpr size_t NV = decltype(nv)::value;
-    T mu[NV], is[NV], s1[NV], s2[NV];
-    for (size_t v = 0; v < NV; ++v) {
-      const bool p = v == NV - 1 && tail < W;
-      mu[v] = vld<V>(mean + j + v * W, p, tail);
-      is[v] = vld<V>(invstd + j + v * W, p, tail);
-      s1[v] = V::zero();
-      s2[v] = V::zero();
-    }
+  float* s1 = col_scratch(2);
+  float* s2 = s1 + kColBlock;
+  for_col_blocks<V>(cols, [&](size_t j0, size_t nc) {
+    for_vecs<V>(nc, [&](size_t j, bool, size_t) {
+      V::store(s1 + j, V::zero());
+      V::store(s2 + j, V::zero());
+    });
     for (size_t i = 0; i < rows; ++i) {
-      const size_t o = i * cols + j;
-      for (size_t v = 0; v < NV; ++v) {
-        const bool p = v == NV - 1 && tail < W;
-        const size_t q = o + v * W;
-        T du = act_bwd<V, A>(vld<V>(dY + q, p, tail), vld<V>(Y + q, p, tail));
-        vst<V>(dU + q, du, p, tail);
-        T xhat = V::mul(V::sub(vld<V>(Z + q, p, tail), mu[v]), is[v]);
-        s1[v] = V::add(s1[v], du);
-        s2[v] = V::fma(du, xhat, s2[v]);
-      }
+      const size_t o = i * cols + j0;
+      for_vecs<V>(nc, [&](size_t j, bool p, size_t n) {
+        const size_t q = o + j;
+        const auto du = act_bwd<V, A>(vld<V>(dY + q, p, n), vld<V>(Y + q, p, n));
+        vst<V>(dU + q, du, p, n);
+        const auto xhat =
+            V::mul(V::sub(vld<V>(Z + q, p, n), vld<V>(mean + j0 + j, p, n)), vld<V>(invstd + j0 + j, p, n));
+        V::store(s1 + j, V::add(V::load(s1 + j), du));
+        V::store(s2 + j, V::fma(du, xhat, V::load(s2 + j)));
+      });
     }
-    for (size_t v = 0; v < NV; ++v) {
-      const bool p = v == NV - 1 && tail < W;
-      vst<V>(sum_du + j + v * W, s1[v], p, tail);
-      vst<V>(sum_du_xhat + j + v * W, s2[v], p, tail);
-    }
+    for_vecs<V>(nc, [&](size_t j, bool p, size_t n) {
+      vst<V>(sum_du + j0 + j, V::load(s1 + j), p, n);
+      vst<V>(sum_du_xhat + j0 + j, V::load(s2 + j), p, n);
+    });
   });
 }
 
@@ -679,25 +678,30 @@ template <class V>
 static void bn_backward_dx(const float* dU, const float* Z, size_t rows, size_t cols,
                            const float* mean, const float* invstd, const float* gamma,
                            const float* sum_du, const float* sum_du_xhat, float* dZ) {
-  using T = typename V::T;
-  constexpr size_t W = V::W;
-  const T inv_n = V::set1(rows ? 1.0f / static_cast<float>(rows) : 0.0f);
-  // Per column strip of one vector: hoist k, mean, invstd, sum_du/rows, sum_du_xhat/rows; walk rows.
-  for (size_t j = 0; j < cols; j += W) {
-    const bool p = j + W > cols;
-    const size_t n = cols - j;
-    T mu = vld<V>(mean + j, p, n);
-    T is = vld<V>(invstd + j, p, n);
-    T k = gamma ? V::mul(vld<V>(gamma + j, p, n), is) : is;
-    T a = V::mul(vld<V>(sum_du + j, p, n), inv_n);
-    T b = V::mul(vld<V>(sum_du_xhat + j, p, n), inv_n);
+  const auto inv_n = V::set1(rows ? 1.0f / static_cast<float>(rows) : 0.0f);
+  // Per column block: k = gamma·invstd, a = sum_du/rows, b = sum_du_xhat/rows into L1 scratch,
+  // then the rows in memory order.
+  float* kv = col_scratch(3);
+  float* av = kv + kColBlock;
+  float* bv = av + kColBlock;
+  for_col_blocks<V>(cols, [&](size_t j0, size_t nc) {
+    for_vecs<V>(nc, [&](size_t j, bool p, size_t n) {
+      const auto is = vld<V>(invstd + j0 + j, p, n);
+      V::store(kv + j, gamma ? V::mul(vld<V>(gamma + j0 + j, p, n), is) : is);
+      V::store(av + j, V::mul(vld<V>(sum_du + j0 + j, p, n), inv_n));
+      V::store(bv + j, V::mul(vld<V>(sum_du_xhat + j0 + j, p, n), inv_n));
+    });
     for (size_t i = 0; i < rows; ++i) {
-      const size_t q = i * cols + j;
-      T xhat = V::mul(V::sub(vld<V>(Z + q, p, n), mu), is);
-      T d = V::fnma(xhat, b, V::sub(vld<V>(dU + q, p, n), a));
-      vst<V>(dZ + q, V::mul(k, d), p, n);
+      const size_t o = i * cols + j0;
+      for_vecs<V>(nc, [&](size_t j, bool p, size_t n) {
+        const size_t q = o + j;
+        const auto xhat =
+            V::mul(V::sub(vld<V>(Z + q, p, n), vld<V>(mean + j0 + j, p, n)), vld<V>(invstd + j0 + j, p, n));
+        const auto d = V::fnma(xhat, V::load(bv + j), V::sub(vld<V>(dU + q, p, n), V::load(av + j)));
+        vst<V>(dZ + q, V::mul(V::load(kv + j), d), p, n);
+      });
     }
-  }
+  });
 }
 
 // =============================================================================================
