@@ -57,6 +57,9 @@ const CONFIGS = [
 const SHAPES = [
   // [batch, in, out]
   [2, 1, 1], [3, 3, 7], [5, 17, 3], [17, 7, 33], [33, 33, 17], [64, 257, 9], [100, 5, 257], [300, 31, 65],
+  // wider than one 1024-column block of the batch-norm passes (+ a tail), and a batch over one
+  // 128-row chunk with a leftover (the threaded batch-norm paths)
+  [4, 3, 2053], [130, 9, 1030],
 ];
 
 describe(`fused blocks vs float64 reference (isa=${isa})`, () => {

@@ -83,6 +83,20 @@ describe('server use', () => {
     expect(ev.accuracy).to.equal(evs.accuracy);
   });
 
+  it('predict reuses its workspaces across batch sizes: every row equals that row predicted alone', async () => {
+    const { x, y } = data(300, 32, 4);
+    const m = model(32, 4);
+    await m.fit(x, y, { epochs: 1, batchSize: 64 });
+    const alone = (i) => Array.from(m.predict(dn.tensor(x.data.slice(i * 32, (i + 1) * 32), [1, 32])).data);
+    // a growing, shrinking and regrowing batch through the same pooled workspace, evaluate between
+    for (const n of [1, 300, 3, 130, 2]) {
+      const p = m.predict(dn.tensor(x.data.subarray(0, n * 32), [n, 32])).data;
+      for (const i of [0, n - 1, n >> 1]) expect(Array.from(p.subarray(i * 4, i * 4 + 4)), `batch ${n}, row ${i}`).to.deep.equal(alone(i));
+      const ev = m.evaluate(dn.tensor(x.data.subarray(0, n * 32), [n, 32]), dn.tensor(y.data.subarray(0, n * 4), [n, 4]));
+      expect(Number.isFinite(ev.loss)).to.equal(true);
+    }
+  });
+
   it('predictAsync during fit fails with a clear error instead of reading weights mid-update', async () => {
     const { x, y } = data(2048, 32, 4);
     const m = model(32, 4);
