@@ -8,7 +8,10 @@
 // Prints a table plus one JSON line per figure ({"bench":"densenorm",...}). Every time is the
 // median of >= 5 repetitions after a warm-up (one repetition in quick mode), with min and max.
 // Machine limits (fp32 FMA peak, memory bandwidth) come from two small C programs in
-// bench/native/, compiled here with `cc -O3 -march=native -fopenmp` into a temp dir.
+// bench/native/, compiled here with `cc -O3 -march=native -fopenmp` into a temp dir that lives
+// until the process exits. The FMA probe also runs, briefly, right before and right after every
+// GEMM and W3 timing ("local peak"): the machine's speed drifts during a run (shared VM), so each
+// of those figures is reported against the start-of-run peak and against its local peak.
 // PyTorch figures come from ../shared/peers/torch_bench.py run with /usr/bin/python3 (skipped
 // when torch cannot be imported, and in quick mode). onnxruntime-node W2 inference figures come
 // from .bench-peers/node/ort_bench.js, the writable copy of ../shared/peers that
@@ -97,44 +100,87 @@ function randn(n, seed = 1) {
 }
 
 // ---- machine limits -----------------------------------------------------------------------
+// The temp dir with the compiled probes is kept for the whole run (peakNow() runs the FMA probe
+// between figures) and removed when the process exits.
+let limitsTmp = null;
+let peakProbe = null; // path of the compiled peak_fma once it has built and run; null: no local peaks
+const probeEnv = { ...process.env, OMP_PROC_BIND: 'close', OMP_PLACES: 'cores' };
+const jsonLines = (out) => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+function removeLimitsTmp() {
+  if (limitsTmp) fs.rmSync(limitsTmp, { recursive: true, force: true });
+  limitsTmp = null;
+  peakProbe = null;
+}
+process.on('exit', removeLimitsTmp);
+
 function machineLimits() {
   const lim = { peak: {}, bw: {} };
   if (!WITH_LIMITS) return lim;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'densenorm-bench-'));
+  limitsTmp = tmp;
   try {
     const maxT = Math.max(...THREADS);
     const cc = process.env.CC || 'cc';
     const build = (src, out, extra = []) =>
       execFileSync(cc, ['-O3', '-march=native', '-fopenmp', ...extra, path.join(here, 'native', src), '-o', path.join(tmp, out)], { stdio: 'pipe' });
     build('peak_fma.c', 'peak_fma');
-    build('stream.c', 'stream', ['-fno-tree-loop-distribute-patterns']);
-    const env = { ...process.env, OMP_PROC_BIND: 'close', OMP_PLACES: 'cores' };
-    const lines = (out) => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-    const peak = execFileSync(path.join(tmp, 'peak_fma'), [String(maxT), QUICK ? '1' : '5', QUICK ? '200000' : '20000000'], { env, encoding: 'utf8' });
-    for (const r of lines(peak)) {
+    const peak = execFileSync(path.join(tmp, 'peak_fma'), [String(maxT), QUICK ? '1' : '5', QUICK ? '200000' : '20000000'], { env: probeEnv, encoding: 'utf8' });
+    peakProbe = path.join(tmp, 'peak_fma');
+    for (const r of jsonLines(peak)) {
       lim.peak[r.isa] ??= {};
       lim.peak[r.isa][r.threads] = r.gflops;
       emit({ figure: 'machine', what: 'peak_fma', isa: r.isa, threads: r.threads, gflops: r.gflops });
     }
-    const st = execFileSync(path.join(tmp, 'stream'), [String(maxT), QUICK ? '8' : '256', QUICK ? '1' : '5'], { env, encoding: 'utf8' });
-    for (const r of lines(st)) {
+    build('stream.c', 'stream', ['-fno-tree-loop-distribute-patterns']);
+    const st = execFileSync(path.join(tmp, 'stream'), [String(maxT), QUICK ? '8' : '256', QUICK ? '1' : '5'], { env: probeEnv, encoding: 'utf8' });
+    for (const r of jsonLines(st)) {
       lim.bw[`${r.size}_${r.kernel}`] ??= {};
       lim.bw[`${r.size}_${r.kernel}`][r.threads] = r.gbs;
       emit({ figure: 'machine', what: 'stream', size: r.size, kernel: r.kernel, threads: r.threads, gbs: r.gbs });
     }
   } catch (e) {
     log(`# machine limits skipped: ${String(e.message).split('\n')[0]}`);
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
   }
   return lim;
 }
 
-// The FMA peak the active kernel path can reach (AVX-512 loop only when that path is active).
+// The FMA loop that matches the active kernel path (AVX-512 only when that path is active).
+const peakIsa = () => (native.backend().isa === 'avx512' ? 'avx512' : 'avx2');
+
+// The FMA peak the active kernel path can reach, measured once at the start of the run.
 function peakFor(lim, threads) {
-  const isa = native.backend().isa;
-  const p = lim.peak[isa === 'avx512' ? 'avx512' : 'avx2'];
+  const p = lim.peak[peakIsa()];
   return p ? p[threads] : undefined;
+}
+
+// The FMA peak for exactly t threads right now: a short run of the same probe (warm-up + best of
+// 4 trials of 10M iterations, ~0.1-0.2 s in all on AVX2; 2 x 1M in quick mode), for the ISA the
+// active kernel path uses (the probe also runs its AVX-512 loop when the binary has one). undefined when limits are off or the probe did not build or run.
+let peakNowFailed = false;
+function peakNow(t) {
+  if (!peakProbe || peakNowFailed) return undefined;
+  try {
+    const out = execFileSync(peakProbe, [String(t), QUICK ? '2' : '4', QUICK ? '1000000' : '10000000', String(t)], { env: probeEnv, encoding: 'utf8' });
+    const isa = peakIsa();
+    const r = jsonLines(out).find((j) => j.isa === isa && j.threads === t);
+    return r ? r.gflops : undefined;
+  } catch (e) {
+    peakNowFailed = true;
+    log(`# local peaks skipped: ${String(e.message).split('\n')[0]}`);
+    return undefined;
+  }
+}
+
+// Local peak for a figure timed between two peakNow() probes: the higher of the two.
+function localPeak(before, after, gflops) {
+  const vals = [before, after].filter((v) => Number.isFinite(v) && v > 0);
+  const peak = vals.length ? Math.max(...vals) : undefined;
+  return {
+    peak_local_gflops: peak,
+    pct_peak_local: peak ? +(100 * gflops / peak).toFixed(1) : undefined,
+    peak_local_before: before,
+    peak_local_after: after,
+  };
 }
 
 // ---- GEMM ---------------------------------------------------------------------------------
@@ -153,7 +199,9 @@ function benchGemm(lim, t) {
   const out = [];
   for (const s of gemmShapes()) {
     const A = randn(s.M * s.K, 1), B = randn(s.K * s.N, 2), C = new Float32Array(s.M * s.N);
+    const before = peakNow(t);
     const r = time(() => native.gemm(null, s.ta, s.tb, s.M, s.N, s.K, A, B, C, false), { minRepMs: 0 });
+    const after = peakNow(t);
     const flops = 2 * s.M * s.N * s.K;
     const gflops = flops / r.median_ms / 1e6;
     const peak = peakFor(lim, t);
@@ -161,6 +209,7 @@ function benchGemm(lim, t) {
       figure: 'gemm', workload: s.name, M: s.M, N: s.N, K: s.K, transA: s.ta, transB: s.tb, threads: t,
       api: 'native.gemm', ...r, gflops: +gflops.toFixed(1),
       pct_peak: peak ? +(100 * gflops / peak).toFixed(1) : undefined,
+      ...localPeak(before, after, gflops),
     };
     emit(rec);
     out.push(rec);
@@ -210,7 +259,7 @@ function benchTrain(name, sizes, act, optimizer, batch, t) {
   return { facade, native: nat };
 }
 
-function benchW3(t, gemmFwd) {
+function benchW3(lim, t, gemmFwd) {
   const I = QUICK ? 96 : 4096, O = I, B = QUICK ? 48 : 1024;
   const m = dn.sequential();
   m.add(dn.layers.dense({ units: O, useBias: false, inputDim: I }));
@@ -220,12 +269,22 @@ function benchW3(t, gemmFwd) {
   const net = netOf(m, I);
   const x = randn(B * I, 5), dy = randn(B * O, 6), out = new Float32Array(B * O), dx = new Float32Array(B * I);
   const flops = 2 * B * I * O;
+  // Local peaks: p0 right before the forward timing, p1 between forward and fwd+bwd, p2 after.
+  const p0 = peakNow(t);
   const fwd = time(() => net.forwardTrain(x, B, false, out), { minRepMs: 0 });
+  const p1 = peakNow(t);
   const fb = time(() => net.forwardBackward(x, B, dy, dx), { minRepMs: 0 });
-  const res = {
-    fwd: { ...fwd, gflops: +(flops / fwd.median_ms / 1e6).toFixed(1) },
-    fb: { ...fb, gflops: +(3 * flops / fb.median_ms / 1e6).toFixed(1) },
+  const p2 = peakNow(t);
+  const peak = peakFor(lim, t);
+  const withPeaks = (r, f, before, after) => {
+    const gflops = f / r.median_ms / 1e6;
+    return {
+      ...r, gflops: +gflops.toFixed(1),
+      pct_peak: peak ? +(100 * gflops / peak).toFixed(1) : undefined,
+      ...localPeak(before, after, gflops),
+    };
   };
+  const res = { fwd: withPeaks(fwd, flops, p0, p1), fb: withPeaks(fb, 3 * flops, p1, p2) };
   const vsGemm = gemmFwd ? +(fwd.median_ms / gemmFwd.median_ms).toFixed(3) : undefined;
   emit({ figure: 'w3', workload: 'W3-dense-bn-big', mode: 'fwd', threads: t, batch: B, api: 'NativeNet.forwardTrain', ...res.fwd, fused_over_bare_gemm: vsGemm });
   emit({ figure: 'w3', workload: 'W3-dense-bn-big', mode: 'fwd+bwd', threads: t, batch: B, api: 'NativeNet.forwardBackward', ...res.fb });
@@ -338,6 +397,14 @@ const fmt = (v, d = 3) => (v === undefined || v === null || Number.isNaN(v) ? '�
 const mmm = (r) => `${fmt(r.median_ms)} [${fmt(r.min_ms)}, ${fmt(r.max_ms)}]`;
 
 function main() {
+  try {
+    runBench();
+  } finally {
+    removeLimitsTmp();
+  }
+}
+
+function runBench() {
   const t0 = performance.now();
   const be = native.backend();
   log(`# densenorm bench${QUICK ? ' (QUICK: tiny sizes, 1 rep — not a measurement)' : ''}: isa=${be.isa} detected=${be.detected} threads=${THREADS.join(',')} ` +
@@ -354,7 +421,7 @@ function main() {
     const g = benchGemm(lim, t);
     const w1 = benchTrain('W1-bn-paper-mnist', QUICK ? [784, 16, 16, 16, 10] : [784, 100, 100, 100, 10], 'sigmoid', dn.optimizers.sgd({ learningRate: 0.01 }), QUICK ? 8 : 60, t);
     const w2 = benchTrain('W2-mlp-wide', QUICK ? [784, 32, 32, 10] : [784, 1024, 1024, 10], 'relu', dn.optimizers.adam({ learningRate: 1e-3 }), QUICK ? 8 : 256, t);
-    const w3 = benchW3(t, g[1]);
+    const w3 = benchW3(lim, t, g[1]);
     const inf = benchInfer(t, lim);
     per[t] = { g, w1, w2, w3, inf };
   }
@@ -371,12 +438,12 @@ function main() {
   }
   log('');
   log('## GEMM (native.gemm, threaded driver; ms median [min, max])');
-  log('| shape (M×N×K) | threads | ms | GFLOP/s | % of peak | ×1-thread |');
-  log('|---|---|---|---|---|---|');
+  log('| shape (M×N×K) | threads | ms | GFLOP/s | % of peak | local peak GFLOP/s | % of local peak | ×1-thread |');
+  log('|---|---|---|---|---|---|---|---|');
   for (let i = 0; i < gemmShapes().length; i++) {
     for (const t of THREADS) {
       const r = per[t].g[i], r1 = per[THREADS[0]].g[i];
-      log(`| ${r.workload} ${r.M}×${r.N}×${r.K}${r.transA ? ' ta' : ''}${r.transB ? ' tb' : ''} | ${t} | ${mmm(r)} | ${fmt(r.gflops, 1)} | ${fmt(r.pct_peak, 1)} | ${fmt(r.gflops / r1.gflops, 2)} |`);
+      log(`| ${r.workload} ${r.M}×${r.N}×${r.K}${r.transA ? ' ta' : ''}${r.transB ? ' tb' : ''} | ${t} | ${mmm(r)} | ${fmt(r.gflops, 1)} | ${fmt(r.pct_peak, 1)} | ${fmt(r.peak_local_gflops, 1)} | ${fmt(r.pct_peak_local, 1)} | ${fmt(r.gflops / r1.gflops, 2)} |`);
     }
   }
   log('');
@@ -406,14 +473,19 @@ function main() {
   for (const t of THREADS) line('W2-mlp-wide', 'infer', BI, t, per[t].inf[BI].facade, per[t].inf[BI].native);
   log('');
   for (const t of THREADS) {
-    const w3 = per[t].w3, pk = peakFor(lim, t);
-    log(`t=${t}: W3 fused forward / bare GEMM = ${fmt(w3.vsGemm, 3)}×; W3 fwd ${fmt(w3.fwd.gflops, 1)} GFLOP/s (${pk ? fmt(100 * w3.fwd.gflops / pk, 1) : '—'}% of peak), ` +
-        `fwd+bwd ${fmt(w3.fb.gflops, 1)} GFLOP/s (${pk ? fmt(100 * w3.fb.gflops / pk, 1) : '—'}% of peak); ` +
+    const w3 = per[t].w3;
+    const pcts = (r) => `${fmt(r.pct_peak, 1)}% of peak, ${fmt(r.pct_peak_local, 1)}% of local peak ${fmt(r.peak_local_gflops, 1)}`;
+    log(`t=${t}: W3 fused forward / bare GEMM = ${fmt(w3.vsGemm, 3)}×; W3 fwd ${fmt(w3.fwd.gflops, 1)} GFLOP/s (${pcts(w3.fwd)}), ` +
+        `fwd+bwd ${fmt(w3.fb.gflops, 1)} GFLOP/s (${pcts(w3.fb)}); ` +
         `W2 batch-1 inference ${fmt(per[t].inf[1].native.median_ms)} ms vs weights÷L3-read ${fmt(per[t].inf[1].bound, 3)} ms`);
   }
   if (torch.note) log(`torch: ${torch.note}`);
   if (ort.note) log(`onnxruntime-node: ${ort.note}`);
   log('façade = public API (model.trainOnBatch / model.predict, with its per-call validation); native = the same fused NativeNet called directly; W3 and GEMM rows are native only.');
+  log('% of peak = against the fp32 FMA peak measured once at the start of the run (Machine limits table). ' +
+      'local peak = the same FMA peak (same threads, the ISA of the active kernel path) measured with a short probe immediately before and immediately after that figure, ' +
+      'the higher of the two; % of local peak is against it (this machine\'s speed drifts during a run, so the start-of-run peak can be stale). ' +
+      `W3 GFLOP/s count 2·B·I·O for the forward and 3× that for fwd+bwd.${peakProbe && !peakNowFailed ? '' : ' (local peaks not measured: limits off or the probe did not build)'}`);
   log(`# done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 

@@ -42,6 +42,21 @@ describe('bench (quick mode)', function () {
     expect(json.some((r) => r.figure === 'train' && r.api === 'model.trainOnBatch')).to.equal(true);
   });
 
+  it('reports each GEMM and W3 figure against a local peak measured around it', function () {
+    // The test runs with machine limits on: the FMA probe builds with cc and runs before and after
+    // every GEMM/W3 timing. Where no C compiler is available the bench skips the limits (and says
+    // so); so does this check. The values are timings: only presence and consistency are checked.
+    if (!json.some((r) => r.figure === 'machine' && r.what === 'peak_fma')) this.skip();
+    const figs = json.filter((r) => r.bench === 'densenorm' && (r.figure === 'gemm' || r.figure === 'w3'));
+    expect(figs).to.have.length(12);
+    for (const r of figs) {
+      expect(r.peak_local_gflops, `${r.workload} ${r.mode ?? ''} t=${r.threads}`).to.be.above(0);
+      expect(Number.isFinite(r.pct_peak_local)).to.equal(true);
+      expect(r.peak_local_gflops).to.equal(Math.max(r.peak_local_before, r.peak_local_after));
+    }
+    expect(out).to.include('% of local peak');
+  });
+
   it('skips the torch and onnxruntime-node peers in quick mode', () => {
     expect(json.some((r) => r.bench === 'peer')).to.equal(false);
     expect(out).to.include('torch: skipped in quick mode');

@@ -4,7 +4,9 @@
 // Each thread runs 12 (AVX2) / 24 (AVX-512) independent FMA chains: latency 4-5 cycles x 2 FMA
 // pipes needs >= 10 chains. FLOPs: 2 per lane per FMA. Best of `trials` timings.
 // Build: cc -O3 -march=native -fopenmp peak_fma.c -o peak_fma
-// Usage: ./peak_fma [max_threads=2] [trials=5] [iters=20000000]
+// Usage: ./peak_fma [max_threads=2] [trials=5] [iters=20000000] [only_threads=0]
+//   only_threads > 0: measure that thread count only (still for each ISA), ignoring max_threads;
+//   the bench uses it for short "local peak" probes right before and after a timed figure.
 // Output: one JSON line per (isa, threads).
 #include <immintrin.h>
 #include <omp.h>
@@ -89,14 +91,19 @@ int main(int argc, char **argv) {
   int maxt = argc > 1 ? atoi(argv[1]) : 2;
   int trials = argc > 2 ? atoi(argv[2]) : 5;
   long iters = argc > 3 ? atol(argv[3]) : 20000000L;
+  int only = argc > 4 ? atoi(argv[4]) : 0;
+  int lo = 1, hi = maxt;
+  if (only > 0) lo = hi = only;
+  if (trials < 1) trials = 1;
+  if (iters < 1) iters = 1;
 #ifdef __AVX512F__
   const int top = 1;
 #else
   const int top = 0;
 #endif
-  run(top, maxt, 1, iters / 4);  // warm-up (frequency ramp)
+  run(top, hi, 1, iters / 4 > 0 ? iters / 4 : 1);  // warm-up (frequency ramp)
   for (int isa = top; isa >= 0; isa--) {
-    for (int nt = 1; nt <= maxt; nt++) {
+    for (int nt = lo; nt <= hi; nt++) {
       double g = run(isa, nt, trials, iters);
       printf("{\"bench\":\"peak_fma\",\"isa\":\"%s\",\"threads\":%d,\"gflops\":%.2f}\n",
              isa ? "avx512" : "avx2", nt, g);
