@@ -33,7 +33,8 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// gemm(isa|null, transA, transB, M, N, K, A, B, C, accumulate): tests compare every ISA table.
+// gemm(isa|null, transA, transB, M, N, K, A, B, C, accumulate[, shift, part]): tests compare every
+// ISA table. shift/part: the batch-statistics epilogue (kernels.h GemmColStats, part row stride N).
 // isa null: the threaded driver with the active table.
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -46,8 +47,17 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   float* C = f32(info[8], "C", mul(env, M, N, "C"));
   bool acc = flag(info[9], "accumulate");
   const size_t lda = ta ? M : K, ldb = tb ? K : N;
+  // Optional shift [N] and part [ceil(M/kStatRows) × 2 × N]: the batch-statistics epilogue.
+  densenorm::GemmColStats st{};
+  const densenorm::GemmColStats* stats = nullptr;
+  if (info.Length() > 10 && !info[10].IsUndefined() && !info[10].IsNull()) {
+    st.shift = f32(info[10], "shift", N);
+    st.part = f32(info[11], "part", mul(env, (M + densenorm::kStatRows - 1) / densenorm::kStatRows, 2 * N, "part"));
+    st.ldp = N;
+    stats = &st;
+  }
   if (info[0].IsNull() || info[0].IsUndefined()) {
-    densenorm::gemm(ta, tb, M, N, K, A, lda, B, ldb, C, N, acc);
+    densenorm::gemm(ta, tb, M, N, K, A, lda, B, ldb, C, N, acc, stats);
     return env.Undefined();
   }
   if (!info[0].IsString()) throw_type(env, "isa", "'scalar' | 'avx2' | 'avx512' or null", info[0]);
@@ -56,7 +66,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   for (Isa i : {Isa::scalar, Isa::avx2, Isa::avx512})
     if (name == densenorm::isa_name(i)) t = densenorm::kernels_for(i);
   if (!t) throw_range(env, "Expected an ISA this CPU supports for isa but received '" + name + "'");
-  t->gemm(ta, tb, M, N, K, A, lda, B, ldb, C, N, acc);
+  t->gemm(ta, tb, M, N, K, A, lda, B, ldb, C, N, acc, stats);
   return env.Undefined();
 }
 

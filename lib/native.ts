@@ -113,6 +113,10 @@ export interface NativeAddon {
     B: Float32Array,
     C: Float32Array,
     accumulate: boolean,
+    // the batch-statistics epilogue: shift [N], part [ceil(M/24) × 2 × N] (per 24-row chunk:
+    // Σ(c − shift) then Σ(c − shift)² per column)
+    shift?: Float32Array,
+    part?: Float32Array,
   ): void;
   NativeNet: new (spec: NativeNetSpec) => NativeNet;
 }

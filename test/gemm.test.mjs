@@ -87,6 +87,68 @@ describe('gemm kernels vs float64 reference', () => {
     });
   }
 
+  // The batch-statistics epilogue: per 24-row chunk and column, Σ(c − shift) and Σ(c − shift)² of
+  // the final C, taken from the tiles in registers.
+  const STAT_ROWS = 24;
+  function checkStats(M, N, C, shift, part, tag) {
+    const chunks = Math.ceil(M / STAT_ROWS);
+    for (let q = 0; q < chunks; q++)
+      for (let j = 0; j < N; j++) {
+        let s1 = 0, s2 = 0, mag = 0;
+        for (let i = q * STAT_ROWS; i < Math.min(M, (q + 1) * STAT_ROWS); i++) {
+          const d = C[i * N + j] - shift[j];
+          s1 += d; s2 += d * d; mag += Math.abs(d);
+        }
+        const g1 = part[q * 2 * N + j], g2 = part[q * 2 * N + N + j];
+        if (!(Math.abs(g1 - s1) <= 1e-5 * mag + 1e-30) || !(Math.abs(g2 - s2) <= 1e-5 * s2 + 1e-30))
+          expect.fail(`${tag}: chunk ${q} column ${j}: got (${g1}, ${g2}) want (${s1}, ${s2})`);
+      }
+  }
+  for (const isa of ['scalar', 'avx2', 'avx512']) {
+    const run = available.includes(isa) ? it : it.skip;
+    run(`${isa}: batch-statistics epilogue (per-chunk shifted column sums of C) vs float64`, () => {
+      const rand = rng(31);
+      for (const M of [1, 3, 5, 24, 25, 49, 100, 257])
+        for (const N of [1, 17, 33, 100])
+          for (const K of [0, 1, 7, 300])
+            for (const [ta, tb] of [[false, false], [true, false], [false, true]]) {
+              const acc = (M + N + K) % 2 === 1;
+              const A = randomArray(M * K, rand), B = randomArray(K * N, rand);
+              const C = randomArray(M * N, rand), shift = randomArray(N, rand, 2);
+              const part = new Float32Array(Math.ceil(M / STAT_ROWS) * 2 * N).fill(NaN);
+              native.gemm(isa, ta, tb, M, N, K, A, B, C, acc, shift, part);
+              checkStats(M, N, C, shift, part, `M=${M} N=${N} K=${K} ta=${ta} tb=${tb} acc=${acc}`);
+            }
+    });
+  }
+
+  it('threaded driver with the statistics epilogue: C and the partial sums bit-identical for 1–4 threads', () => {
+    const rand = rng(37);
+    // team path (M >= 256 per thread), column/row grid, and the streaming path (few rows)
+    const cases = [[1100, 300, 200], [600, 1000, 300], [100, 2000, 64], [5, 700, 257]];
+    try {
+      for (const [M, N, K] of cases) {
+        const A = randomArray(M * K, rand), B = randomArray(K * N, rand), shift = randomArray(N, rand);
+        let first;
+        for (const t of [1, 2, 3, 4]) {
+          native.setNumThreads(t);
+          const C = new Float32Array(M * N);
+          const part = new Float32Array(Math.ceil(M / STAT_ROWS) * 2 * N);
+          native.gemm(null, false, false, M, N, K, A, B, C, false, shift, part);
+          if (!first) {
+            first = { C, part };
+            checkStats(M, N, C, shift, part, `M=${M} N=${N} K=${K}`);
+          } else {
+            expect(Buffer.from(C.buffer).equals(Buffer.from(first.C.buffer)), `C, threads=${t} M=${M}`).to.equal(true);
+            expect(Buffer.from(part.buffer).equals(Buffer.from(first.part.buffer)), `part, threads=${t} M=${M}`).to.equal(true);
+          }
+        }
+      }
+    } finally {
+      native.setNumThreads(2);
+    }
+  });
+
   it('threaded driver: bit-identical results for 1, 2, 3 and 4 threads', () => {
     const rand = rng(5);
     // the last three are streaming (few rows): their columns are split by bytes, not flops

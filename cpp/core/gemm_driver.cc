@@ -16,7 +16,8 @@ namespace densenorm {
 
 namespace {
 constexpr size_t kColAlign = 64;
-constexpr size_t kRowAlign = 24;
+constexpr size_t kRowAlign = 24;  // = kStatRows (kernels.h), a multiple of every MR
+static_assert(kRowAlign % kStatRows == 0, "row splits must keep statistics chunks whole");
 constexpr double kMinFlops = 2e6;       // below ~1 MFLOP (2*M*N*K < 2e6): one thread
 constexpr double kMinFlopsPerTask = 1e6;
 constexpr size_t kStreamMaxRows = 8;        // the kernels' small-M (streaming) path: M <= MR
@@ -68,7 +69,8 @@ bool team_barrier(GemmTeam* team) {
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A, size_t lda,
-          const float* B, size_t ldb, float* C, size_t ldc, bool accumulate) {
+          const float* B, size_t ldb, float* C, size_t ldc, bool accumulate,
+          const GemmColStats* stats) {
   const KernelTable& kt = kernels();
   if (M == 0 || N == 0) return;
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
@@ -78,7 +80,7 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
   const bool streaming = !trans_b && M <= kStreamMaxRows;
   const double bytes = 4.0 * static_cast<double>(N) * static_cast<double>(K);
   if (nt <= 1 || K == 0 || (streaming ? bytes < kMinStreamBytes : flops < kMinFlops)) {
-    kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, stats);
     return;
   }
   const size_t max_tasks = streaming ? static_cast<size_t>(bytes / (kMinStreamBytes / 2))
@@ -96,11 +98,12 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
     team.ctx = &tb;
     parallel_team(nt, [&](size_t tid, size_t size) {
       if (size != nt) {  // the pool was busy (or resized meanwhile): member 0 does it all
-        if (tid == 0) kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        if (tid == 0) kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, stats);
         return;
       }
       try {
-        kt.gemm_team(&team, tid, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+        kt.gemm_team(&team, tid, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate,
+                     stats);
       } catch (...) {
         tb.abort.store(true, std::memory_order_release);
         throw;
@@ -121,7 +124,7 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
   tn = ceil_div(N, cols_per);
   tm = ceil_div(M, rows_per);
   if (tn * tm <= 1) {
-    kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, stats);
     return;
   }
 
@@ -132,7 +135,14 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
     const size_t n = (N - j0) < cols_per ? (N - j0) : cols_per;
     const float* a = trans_a ? A + i0 : A + i0 * lda;      // op(A) rows i0..
     const float* b = trans_b ? B + j0 * ldb : B + j0;      // op(B) cols j0..
-    kt.gemm(trans_a, trans_b, m, n, K, a, lda, b, ldb, C + i0 * ldc + j0, ldc, accumulate);
+    if (stats) {  // rows_per is a multiple of kStatRows: chunk i0 / kStatRows starts this call
+      const GemmColStats sub{stats->shift + j0, stats->part + i0 / kStatRows * 2 * stats->ldp + j0,
+                             stats->ldp};
+      kt.gemm(trans_a, trans_b, m, n, K, a, lda, b, ldb, C + i0 * ldc + j0, ldc, accumulate, &sub);
+    } else {
+      kt.gemm(trans_a, trans_b, m, n, K, a, lda, b, ldb, C + i0 * ldc + j0, ldc, accumulate,
+              nullptr);
+    }
   });
 }
 

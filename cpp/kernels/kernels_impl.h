@@ -68,18 +68,52 @@ static inline void tr8x8(__m256 r[8]) {
 }
 #endif
 
+// Full or masked (first `tail` lanes) vector load / store.
+template <class V>
+static inline typename V::T vld(const float* p, bool partial, size_t tail) {
+  return partial ? V::load_partial(p, tail) : V::load(p);
+}
+template <class V>
+static inline void vst(float* p, typename V::T x, bool partial, size_t tail) {
+  if (partial) V::store_partial(p, x, tail); else V::store(p, x);
+}
+
 template <class V, int MR, int NRV>
 struct Gemm {
   using T = typename V::T;
   static constexpr size_t W = V::W;
   static constexpr size_t NR = NRV * W;
 
+  // Where a tile adds its column sums (GemmColStats): shift, the chunk's Σd and Σd² rows at the
+  // tile's first column, and whether it is the chunk's first tile (write instead of add).
+  struct TileStats {
+    const float* shift;
+    float* s1;
+    float* s2;
+    bool first;
+  };
+
+  // Adds one tile's per-column sums (rows in ascending order, already in s1v/s2v) to its chunk.
+  static inline void tile_stats_store(const TileStats* ts, size_t v, T s1v, T s2v, bool partial,
+                                      size_t n) {
+    float* p1 = ts->s1 + v * W;
+    float* p2 = ts->s2 + v * W;
+    if (!partial) {
+      V::store(p1, ts->first ? s1v : V::add(V::load(p1), s1v));
+      V::store(p2, ts->first ? s2v : V::add(V::load(p2), s2v));
+    } else {
+      V::store_partial(p1, ts->first ? s1v : V::add(V::load_partial(p1, n), s1v), n);
+      V::store_partial(p2, ts->first ? s2v : V::add(V::load_partial(p2, n), s2v), n);
+    }
+  }
+
   // c[mr x nc_valid] (= or +=) a_panel[kc x MR] * b_panel[kc x NR] (b rows `bs` floats apart).
   // MRV: rows computed (<= MR); EDGE: columns limited to `ncols` (< NR) with masked access.
+  // ts (nullable, last K block only): also the tile's per-column sums of (c - shift), (c - shift)².
   template <int MRV, bool EDGE>
   static inline void ukernel_t(size_t kc, const float* __restrict a, const float* __restrict b,
                                size_t bs, float* __restrict c, size_t ldc, bool beta,
-                               size_t ncols) {
+                               size_t ncols, const TileStats* ts = nullptr) {
     T acc[MRV][NRV];
 #pragma GCC unroll 16
     for (int i = 0; i < MRV; ++i) {
@@ -107,14 +141,38 @@ struct Gemm {
       for (int v = 0; v < NRV; ++v) {
         float* p = c + i * ldc + v * W;
         if (!EDGE) {
-          V::store(p, beta ? V::add(V::load(p), acc[i][v]) : acc[i][v]);
+          acc[i][v] = beta ? V::add(V::load(p), acc[i][v]) : acc[i][v];
+          V::store(p, acc[i][v]);
         } else {
           const size_t j0 = v * W;
           if (j0 >= ncols) break;
           const size_t n = ncols - j0;
-          if (n >= W) V::store(p, beta ? V::add(V::load(p), acc[i][v]) : acc[i][v]);
-          else V::store_partial(p, beta ? V::add(V::load_partial(p, n), acc[i][v]) : acc[i][v], n);
+          if (n >= W) {
+            acc[i][v] = beta ? V::add(V::load(p), acc[i][v]) : acc[i][v];
+            V::store(p, acc[i][v]);
+          } else {
+            acc[i][v] = beta ? V::add(V::load_partial(p, n), acc[i][v]) : acc[i][v];
+            V::store_partial(p, acc[i][v], n);
+          }
         }
+      }
+    }
+    if (ts) {  // acc now holds the final values of C
+#pragma GCC unroll 4
+      for (int v = 0; v < NRV; ++v) {
+        const size_t j0 = v * W;
+        if (EDGE && j0 >= ncols) break;
+        const size_t n = EDGE ? ncols - j0 : W;
+        const bool partial = EDGE && n < W;
+        const T sh = partial ? V::load_partial(ts->shift + j0, n) : V::load(ts->shift + j0);
+        T s1v = V::zero(), s2v = V::zero();
+#pragma GCC unroll 16
+        for (int i = 0; i < MRV; ++i) {
+          const T d = V::sub(acc[i][v], sh);
+          s1v = V::add(s1v, d);
+          s2v = V::fma(d, d, s2v);
+        }
+        tile_stats_store(ts, v, s1v, s2v, partial, n);
       }
     }
   }
@@ -127,22 +185,22 @@ struct Gemm {
 
   template <int MRV>
   static inline void tile_rows(size_t kc, const float* a, const float* b, size_t bs, float* c,
-                               size_t ldc, bool beta, size_t nr) {
-    if (nr == NR) ukernel_t<MRV, false>(kc, a, b, bs, c, ldc, beta, NR);
-    else ukernel_t<MRV, true>(kc, a, b, bs, c, ldc, beta, nr);
+                               size_t ldc, bool beta, size_t nr, const TileStats* ts) {
+    if (nr == NR) ukernel_t<MRV, false>(kc, a, b, bs, c, ldc, beta, NR, ts);
+    else ukernel_t<MRV, true>(kc, a, b, bs, c, ldc, beta, nr, ts);
   }
   // Any tile: mr in 1..MR rows, nr in 1..NR columns.
   static inline void tile(size_t kc, const float* a, const float* b, size_t bs, float* c,
-                          size_t ldc, bool beta, size_t mr, size_t nr) {
-    if (mr == (size_t)MR) { tile_rows<MR>(kc, a, b, bs, c, ldc, beta, nr); return; }
-    tile_edge<MR - 1>(kc, a, b, bs, c, ldc, beta, mr, nr);
+                          size_t ldc, bool beta, size_t mr, size_t nr, const TileStats* ts) {
+    if (mr == (size_t)MR) { tile_rows<MR>(kc, a, b, bs, c, ldc, beta, nr, ts); return; }
+    tile_edge<MR - 1>(kc, a, b, bs, c, ldc, beta, mr, nr, ts);
   }
   template <int R>
   static inline void tile_edge(size_t kc, const float* a, const float* b, size_t bs, float* c,
-                               size_t ldc, bool beta, size_t mr, size_t nr) {
+                               size_t ldc, bool beta, size_t mr, size_t nr, const TileStats* ts) {
     if constexpr (R >= 1) {
-      if (mr == (size_t)R) tile_rows<R>(kc, a, b, bs, c, ldc, beta, nr);
-      else tile_edge<R - 1>(kc, a, b, bs, c, ldc, beta, mr, nr);
+      if (mr == (size_t)R) tile_rows<R>(kc, a, b, bs, c, ldc, beta, nr, ts);
+      else tile_edge<R - 1>(kc, a, b, bs, c, ldc, beta, mr, nr, ts);
     }
   }
 
@@ -282,7 +340,7 @@ struct Gemm {
   template <int MRV>
   static void run_small_m(bool trans_a, size_t N, size_t K, const float* A, size_t lda,
                           const float* B, size_t ldb, float* C, size_t ldc, bool accumulate,
-                          size_t KB) {
+                          size_t KB, const GemmColStats* stats) {
     // Accumulator rows in L1 (about 16 KB): a whole row of C when it fits, so each row of B is
     // read from start to end, one sequential stream per k.
     constexpr size_t kAccFloats = 4096;
@@ -347,15 +405,29 @@ struct Gemm {
             }
           }
         }
-        for (int i = 0; i < MRV; ++i) {
-          float* c = C + i * ldc + j0;
-          const float* a = acc + i * CW;
-          size_t v = 0;
-          for (; v < nfull; ++v)
-            V::store(c + v * W, beta ? V::add(V::load(c + v * W), V::load(a + v * W)) : V::load(a + v * W));
-          if (tail)
-            V::store_partial(c + v * W, beta ? V::add(V::load_partial(c + v * W, tail), V::load(a + v * W))
-                                             : V::load(a + v * W), tail);
+        // Final values, column vector by column vector (rows ascending: the tile's stats order).
+        const bool last = pc + kc == K;
+        for (size_t v = 0; v < nvec; ++v) {
+          const bool partial = v == nfull;
+          const size_t n = partial ? tail : W;
+          T s1v = V::zero(), s2v = V::zero(), sh = V::zero();
+          if (stats && last) sh = vld<V>(stats->shift + j0 + v * W, partial, n);
+#pragma GCC unroll 16
+          for (int i = 0; i < MRV; ++i) {
+            float* c = C + i * ldc + j0 + v * W;
+            T f = V::load(acc + i * CW + v * W);
+            if (beta) f = V::add(vld<V>(c, partial, n), f);
+            vst<V>(c, f, partial, n);
+            if (stats && last) {
+              const T d = V::sub(f, sh);
+              s1v = V::add(s1v, d);
+              s2v = V::fma(d, d, s2v);
+            }
+          }
+          if (stats && last) {
+            const TileStats ts{nullptr, stats->part + j0, stats->part + stats->ldp + j0, true};
+            tile_stats_store(&ts, v, s1v, s2v, partial, n);
+          }
         }
       }
     }
@@ -363,19 +435,21 @@ struct Gemm {
   template <int R>
   static void small_m_dispatch(size_t M, bool trans_a, size_t N, size_t K, const float* A,
                                size_t lda, const float* B, size_t ldb, float* C, size_t ldc,
-                               bool accumulate, size_t KB) {
+                               bool accumulate, size_t KB, const GemmColStats* st) {
     if constexpr (R >= 1) {
-      if (M == (size_t)R) run_small_m<R>(trans_a, N, K, A, lda, B, ldb, C, ldc, accumulate, KB);
-      else small_m_dispatch<R - 1>(M, trans_a, N, K, A, lda, B, ldb, C, ldc, accumulate, KB);
+      if (M == (size_t)R) run_small_m<R>(trans_a, N, K, A, lda, B, ldb, C, ldc, accumulate, KB, st);
+      else small_m_dispatch<R - 1>(M, trans_a, N, K, A, lda, B, ldb, C, ldc, accumulate, KB, st);
     }
   }
 
   static void run(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A,
-                  size_t lda, const float* B, size_t ldb, float* C, size_t ldc, bool accumulate) {
+                  size_t lda, const float* B, size_t ldb, float* C, size_t ldc, bool accumulate,
+                  const GemmColStats* stats = nullptr) {
     if (M == 0 || N == 0) return;
     if (K == 0) {
       if (!accumulate)
         for (size_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, N * sizeof(float));
+      if (stats) stats_of(C, ldc, 0, M, N, stats);
       return;
     }
     const GemmBlocking bl = gemm_blocking(MR, NR);
@@ -388,7 +462,7 @@ struct Gemm {
     MCb = (MCb + MR - 1) / MR * MR;
     const size_t NCb = bl.nc;
     if (!trans_b && M <= (size_t)MR) {
-      small_m_dispatch<MR>(M, trans_a, N, K, A, lda, B, ldb, C, ldc, accumulate, KB);
+      small_m_dispatch<MR>(M, trans_a, N, K, A, lda, B, ldb, C, ldc, accumulate, KB, stats);
       return;
     }
     float* bpack = kernel_scratch(0, KB * min_sz(NCb, (N + NR - 1) / NR * NR));
@@ -399,17 +473,20 @@ struct Gemm {
         const size_t kc = min_sz(KB, K - pc);
         const bool beta = accumulate || pc > 0;
         pack_b(trans_b, B, ldb, pc, jc, kc, nc, bpack);
+        const GemmColStats* st = pc + kc == K ? stats : nullptr;
         for (size_t ic = 0; ic < M; ic += MCb)
           compute_rows(trans_a, A, lda, ic, pc, min_sz(MCb, M - ic), kc, nc, bpack, apack, C, ldc,
-                       jc, beta);
+                       jc, beta, st);
       }
     }
   }
 
   // Row block [ic, ic+mc) of C against the packed B block (nc columns): pack A, run the tiles.
+  // st (last K block only): the batch-statistics epilogue; rows are the call's (chunk = row / kStatRows).
   static inline void compute_rows(bool trans_a, const float* A, size_t lda, size_t ic, size_t pc,
                                   size_t mc, size_t kc, size_t nc, const float* bpack,
-                                  float* apack, float* C, size_t ldc, size_t jc, bool beta) {
+                                  float* apack, float* C, size_t ldc, size_t jc, bool beta,
+                                  const GemmColStats* st = nullptr) {
     pack_a(trans_a, A, lda, ic, pc, mc, kc, apack);
     for (size_t jr = 0; jr < nc; jr += NR) {
       const size_t nr = min_sz(NR, nc - jr);
@@ -418,8 +495,39 @@ struct Gemm {
         const size_t mr = min_sz(MR, mc - ir);
         const float* ap = apack + (ir / MR) * kc * MR;
         float* c = C + (ic + ir) * ldc + jc + jr;
-        if (mr == (size_t)MR && nr == NR) ukernel_t<MR, false>(kc, ap, bp, NR, c, ldc, beta, NR);
-        else tile(kc, ap, bp, NR, c, ldc, beta, mr, nr);
+        if (st) {
+          const size_t row = ic + ir, q = row / kStatRows;
+          float* s1 = st->part + q * 2 * st->ldp + jc + jr;
+          const TileStats ts{st->shift + jc + jr, s1, s1 + st->ldp, row % kStatRows == 0};
+          tile(kc, ap, bp, NR, c, ldc, beta, mr, nr, &ts);
+        } else if (mr == (size_t)MR && nr == NR) {
+          ukernel_t<MR, false>(kc, ap, bp, NR, c, ldc, beta, NR);
+        } else {
+          tile(kc, ap, bp, NR, c, ldc, beta, mr, nr, nullptr);
+        }
+      }
+    }
+  }
+
+  // Column stats of an already final C (K == 0), tile by tile like the epilogue.
+  static void stats_of(const float* C, size_t ldc, size_t r0, size_t M, size_t N,
+                       const GemmColStats* st) {
+    for (size_t row = r0; row < M; row += MR) {
+      const size_t mr = min_sz(MR, M - row);
+      const size_t q = row / kStatRows;
+      for (size_t j = 0; j < N; j += W) {
+        const bool partial = j + W > N;
+        const size_t n = partial ? N - j : W;
+        const T sh = vld<V>(st->shift + j, partial, n);
+        T s1v = V::zero(), s2v = V::zero();
+        for (size_t i = 0; i < mr; ++i) {
+          const T d = V::sub(vld<V>(C + (row + i) * ldc + j, partial, n), sh);
+          s1v = V::add(s1v, d);
+          s2v = V::fma(d, d, s2v);
+        }
+        float* s1 = st->part + q * 2 * st->ldp + j;
+        const TileStats ts{nullptr, s1, s1 + st->ldp, row % kStatRows == 0};
+        tile_stats_store(&ts, 0, s1v, s2v, partial, n);
       }
     }
   }
@@ -430,17 +538,19 @@ struct Gemm {
   // per-element arithmetic as run() -> bit-identical to it.
   static void run_team(GemmTeam* team, size_t tid, bool trans_a, bool trans_b, size_t M,
                        size_t N, size_t K, const float* A, size_t lda, const float* B,
-                       size_t ldb, float* C, size_t ldc, bool accumulate) {
+                       size_t ldb, float* C, size_t ldc, bool accumulate,
+                       const GemmColStats* stats = nullptr) {
     const size_t T = team->nthreads;
     const GemmBlocking bl = gemm_blocking(MR, NR);
     const size_t nkb = (K + bl.kc - 1) / bl.kc;
     size_t KB = (K + nkb - 1) / nkb;
     KB = (KB + 3) & ~static_cast<size_t>(3);
     const size_t NCb = bl.nc;
-    // This member's rows: MR blocks split evenly.
-    const size_t mblocks = (M + MR - 1) / MR;
-    const size_t r0 = min_sz(M, (tid * mblocks / T) * MR);
-    const size_t r1 = min_sz(M, ((tid + 1) * mblocks / T) * MR);
+    // This member's rows: blocks of MR rows (kStatRows with stats: no chunk is split) split evenly.
+    const size_t unit = stats ? kStatRows : MR;
+    const size_t mblocks = (M + unit - 1) / unit;
+    const size_t r0 = min_sz(M, (tid * mblocks / T) * unit);
+    const size_t r1 = min_sz(M, ((tid + 1) * mblocks / T) * unit);
     const size_t myM = r1 - r0;
     const size_t nmb = myM ? (myM + bl.mc - 1) / bl.mc : 1;
     size_t MCb = (myM + nmb - 1) / nmb;
@@ -461,9 +571,10 @@ struct Gemm {
           pack_b(trans_b, B, ldb, pc, jc + p0 * NR, kc, min_sz(nc, p1 * NR) - p0 * NR,
                  bpack + p0 * kc * NR);
         if (!team->barrier(team)) return;
+        const GemmColStats* st = pc + kc == K ? stats : nullptr;
         for (size_t ic = r0; ic < r1; ic += MCb)
           compute_rows(trans_a, A, lda, ic, pc, min_sz(MCb, r1 - ic), kc, nc, bpack, apack, C,
-                       ldc, jc, beta);
+                       ldc, jc, beta, st);
         if (!team->barrier(team)) return;
       }
     }
@@ -492,14 +603,6 @@ static inline typename V::T act_bwd(typename V::T dy, typename V::T y) {
 }
 
 // Load/store of vector v of a column strip whose last vector holds `tail` (1..W) lanes.
-template <class V>
-static inline typename V::T vld(const float* p, bool partial, size_t tail) {
-  return partial ? V::load_partial(p, tail) : V::load(p);
-}
-template <class V>
-static inline void vst(float* p, typename V::T x, bool partial, size_t tail) {
-  if (partial) V::store_partial(p, x, tail); else V::store(p, x);
-}
 
 // Column-block driver for the per-column reductions and the batch-norm passes: they walk the
 // rows of a block of up to kColBlock columns in memory order (each row's block is one contiguous
@@ -808,14 +911,14 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
   }                                                                                              \
   void densenorm_f32_gemm__##isa(bool ta, bool tb, size_t M, size_t N, size_t K, const float* A, \
                                  size_t lda, const float* B, size_t ldb, float* C, size_t ldc,   \
-                                 bool acc) {                                                     \
-    KGemm_::run(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc);                                   \
+                                 bool acc, const GemmColStats* st) {                             \
+    KGemm_::run(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc, st);                               \
   }                                                                                              \
   void densenorm_f32_gemm_team__##isa(GemmTeam* team, size_t tid, bool ta, bool tb, size_t M,    \
                                       size_t N, size_t K, const float* A, size_t lda,            \
                                       const float* B, size_t ldb, float* C, size_t ldc,          \
-                                      bool acc) {                                                \
-    KGemm_::run_team(team, tid, ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc);                   \
+                                      bool acc, const GemmColStats* st) {                        \
+    KGemm_::run_team(team, tid, ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc, st);               \
   }                                                                                              \
   void densenorm_f32_col_mean_var__##isa(const float* X, size_t r, size_t c, size_t ld,          \
                                          float* mean, float* var) {                              \

@@ -104,7 +104,7 @@ void test_gemm(const KernelTable& kt) {
               std::vector<float> Cg = C0, Cr = C0;
               for (size_t i = 0; i < M; ++i)
                 for (size_t j = N; j < ldc; ++j) Cg[i * ldc + j] = kSentinel;
-              kt.gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, Cg.data(), ldc, acc);
+              kt.gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, Cg.data(), ldc, acc, nullptr);
               reference::gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, Cr.data(), ldc, acc);
               // magnitude: |C0|*acc + |A|·|B|
               std::vector<float> Aa(A), Ba(B), Cm(M * ldc, 0.0f);
@@ -126,7 +126,7 @@ void test_gemm(const KernelTable& kt) {
   // K = 0
   for (int acc = 0; acc < 2; ++acc) {
     std::vector<float> C = rnd(7 * 9), R = C;
-    kt.gemm(false, false, 7, 9, 0, nullptr, 1, nullptr, 9, C.data(), 9, acc);
+    kt.gemm(false, false, 7, 9, 0, nullptr, 1, nullptr, 9, C.data(), 9, acc, nullptr);
     reference::gemm(false, false, 7, 9, 0, nullptr, 1, nullptr, 9, R.data(), 9, acc);
     Case c(std::string(isa_name(kt.isa)) + " gemm K=0 acc=" + std::to_string(acc));
     c.cmp(C.data(), R.data(), C.size(), nullptr, 1e-30);

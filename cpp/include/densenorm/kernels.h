@@ -22,6 +22,23 @@ struct GemmTeam {
   float* volatile shared_bpack;  // published by member 0 before the first barrier
 };
 
+// Optional GEMM epilogue for a product feeding batch normalization: per-column shifted sums of
+// the final C, taken while each tile is still in registers (no second pass over C). Rows are
+// grouped in fixed chunks of kStatRows rows (a multiple of every microkernel MR: 4, 6, 8); for
+// chunk q and column j of the call:
+//   part[q·2·ldp + j]       = Σ_{i in chunk q} (C(i,j) − shift[j])
+//   part[q·2·ldp + ldp + j] = Σ_{i in chunk q} (C(i,j) − shift[j])²
+// Each tile sums its rows in ascending order, and the chunk's tiles are added in ascending row
+// order (the chunk's first tile writes, the others add), so the partials do not depend on how C
+// is split across threads as long as no chunk is split (the driver keeps row splits on chunk
+// boundaries). Chunk 0 starts at the call's row 0; the driver offsets shift/part for sub-calls.
+constexpr size_t kStatRows = 24;
+struct GemmColStats {
+  const float* shift;  // [N]
+  float* part;         // [ceil(M / kStatRows) × 2 × ldp]
+  size_t ldp;          // row stride of part (>= N: the whole problem's N)
+};
+
 struct KernelTable {
   Isa isa;
 
@@ -31,9 +48,10 @@ struct KernelTable {
   // Single-threaded; the driver calls it on disjoint column ranges of C. For a given (i,j) the
   // summation order over K must not depend on M, N or on the column range (bit-identical results
   // for every thread split).
+  // stats (nullable): also the per-column shifted sums of the result (see GemmColStats).
   void (*gemm)(bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
                const float* A, size_t lda, const float* B, size_t ldb,
-               float* C, size_t ldc, bool accumulate);
+               float* C, size_t ldc, bool accumulate, const GemmColStats* stats);
 
   // Per-column (feature) mean and biased variance of X[rows×cols] (row stride ld), computed in
   // two passes (mean, then Σ(x−mean)²) so there is no catastrophic cancellation.
@@ -90,9 +108,10 @@ struct KernelTable {
   // into a buffer shared by the team, each member packing a share of the panels, with
   // team->barrier() between the pack and compute phases. The K blocks and per-C(i,j) arithmetic
   // are gemm's, so results are bit-identical to gemm for every team size.
+  // With stats, member ranges start on kStatRows boundaries.
   void (*gemm_team)(GemmTeam* team, size_t tid, bool trans_a, bool trans_b, size_t M, size_t N,
                     size_t K, const float* A, size_t lda, const float* B, size_t ldb,
-                    float* C, size_t ldc, bool accumulate);
+                    float* C, size_t ldc, bool accumulate, const GemmColStats* stats);
 };
 
 // The active table (best ISA the CPU and OS support, or the one DENSENORM_ISA forces).

@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <functional>
 
+#include "densenorm/kernels.h"
+
 namespace densenorm {
 
 // Number of threads the pool uses (caller included). Default: DENSENORM_NUM_THREADS if set,
@@ -26,8 +28,10 @@ size_t parallel_team(size_t n, const std::function<void(size_t tid, size_t team)
 // problems (M >= 64·threads) run as a team (row ranges, op(B) packed once and shared); others split
 // C into column ranges (multiples of the kernel's register tile). Results are bit-identical for
 // every thread count; problems under ~1 MFLOP stay on one thread.
+// stats (nullable): the batch-statistics epilogue (kernels.h GemmColStats), bit-identical for
+// every thread count too.
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
           const float* A, size_t lda, const float* B, size_t ldb,
-          float* C, size_t ldc, bool accumulate);
+          float* C, size_t ldc, bool accumulate, const GemmColStats* stats = nullptr);
 
 }  // namespace densenorm
