@@ -123,6 +123,7 @@ class Net {
     std::vector<float> u;      // last block: input of post_act (logits)
     std::vector<float> y;      // block output [B × out]
     std::vector<float> mean, var, invstd, scale, shift, sum_du, sum_du_xhat;
+    std::vector<float> stat_shift;  // the GEMM statistics epilogue's per-feature shift
   };
   struct Workspace {
     size_t batch = 0;
@@ -132,6 +133,7 @@ class Net {
     std::vector<float> d;       // dU / dA scratch
     std::vector<float> part;    // batch-norm backward partial sums [row chunks × 2 × max width]
     std::vector<float> dxs;     // batch-norm dx pre-scaled sums [4 × max width]
+    std::vector<float> stat_part;  // GEMM statistics epilogue partials [B/kStatRows × 2 × max width]
   };
 
   Net() = default;
