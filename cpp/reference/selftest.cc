@@ -133,6 +133,52 @@ void test_gemm(const KernelTable& kt) {
   }
 }
 
+// The batch-statistics epilogue: per kStatRows-row chunk and column, Σ(c−s) and Σ(c−s)² of the
+// final C, against double sums of the kernel's own C (so only the epilogue is under test), and
+// nothing written outside part.
+void test_gemm_stats(const KernelTable& kt) {
+  const size_t sizes[] = {1, 3, 7, 17, 24, 25, 33, 49, 257};
+  const size_t ks[] = {0, 1, 7, 257};
+  for (size_t M : sizes)
+    for (size_t N : sizes)
+      for (size_t K : ks)
+        for (int ta = 0; ta < 2; ++ta)
+          for (int tb = 0; tb < 2; ++tb) {
+            const bool acc = ((M + N + K) & 1) != 0;
+            const size_t lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 3, ldc = N + 2;
+            std::vector<float> A = rnd((ta ? K : M) * lda + 1), B = rnd((tb ? N : K) * ldb + 1);
+            std::vector<float> C = rnd(M * ldc), shift = rnd(N);
+            const size_t chunks = (M + kStatRows - 1) / kStatRows, ldp = N + 4;
+            std::vector<float> part(chunks * 2 * ldp, kSentinel);
+            const GemmColStats st{shift.data(), part.data(), ldp};
+            kt.gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc, acc, &st);
+            std::vector<float> got(2 * N), want(2 * N);
+            std::vector<double> mag(2 * N);
+            char nm[128];
+            std::snprintf(nm, sizeof nm, "%s gemm stats M=%zu N=%zu K=%zu ta=%d tb=%d acc=%d",
+                          isa_name(kt.isa), M, N, K, ta, tb, acc);
+            Case c(nm);
+            for (size_t q = 0; q < chunks; ++q) {
+              for (size_t j = 0; j < N; ++j) {
+                double s1 = 0, s2 = 0, m1 = 0;
+                for (size_t i = q * kStatRows; i < std::min(M, (q + 1) * kStatRows); ++i) {
+                  const double d = static_cast<double>(C[i * ldc + j]) - shift[j];
+                  s1 += d;
+                  s2 += d * d;
+                  m1 += std::fabs(d);
+                }
+                want[j] = static_cast<float>(s1), want[N + j] = static_cast<float>(s2);
+                mag[j] = m1, mag[N + j] = 0;
+                got[j] = part[q * 2 * ldp + j];
+                got[N + j] = part[q * 2 * ldp + ldp + j];
+              }
+              c.cmp(got.data(), want.data(), 2 * N, mag.data());
+              c.sentinels(part.data() + q * 2 * ldp + N, ldp - N, "part row padding");
+              c.sentinels(part.data() + q * 2 * ldp + ldp + N, ldp - N, "part row padding");
+            }
+          }
+}
+
 const size_t kRows[] = {1, 2, 3, 7, 17, 33, 100, 300};
 const size_t kCols[] = {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 65, 257};
 
@@ -476,6 +522,7 @@ int main() {
     }
     const size_t before = g_pass + g_fail;
     test_gemm(*kt);
+    test_gemm_stats(*kt);
     test_col_reductions(*kt);
     test_scale_shift_act(*kt);
     test_activation_accuracy(*kt);
@@ -490,6 +537,7 @@ int main() {
     const size_t before = g_pass + g_fail;
     std::printf("emu16 (width-16 portable emulation of the avx512 table shape; reported as 'avx512'):\n");
     test_gemm(kt);
+    test_gemm_stats(kt);
     test_col_reductions(kt);
     test_scale_shift_act(kt);
     test_activation_accuracy(kt);
