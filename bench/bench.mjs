@@ -337,14 +337,19 @@ function torchPeer() {
       log(`# torch_bench.py failed: ${err}${/libopenblas/.test(err) ? ' (apt-get install -y libopenblas0-pthread: the peer drives OpenBLAS directly)' : ''}`);
       continue;
     }
-    for (const l of p.stdout.split('\n')) {
-      if (!l.startsWith('{')) continue;
-      const j = JSON.parse(l);
-      rows.push(j);
-      console.log(JSON.stringify({ bench: 'peer', ...j }));
-    }
+    peerLines(p.stdout, rows);
   }
   return { rows };
+}
+
+// A peer script's JSON lines: kept in rows and echoed tagged as a peer's.
+function peerLines(stdout, rows) {
+  for (const l of stdout.split('\n')) {
+    if (!l.startsWith('{')) continue;
+    const j = JSON.parse(l);
+    rows.push(j);
+    console.log(JSON.stringify({ bench: 'peer', ...j }));
+  }
 }
 
 // ---- onnxruntime-node peer ----------------------------------------------------------------
@@ -370,12 +375,7 @@ function ortPeer() {
       log(`# ort_bench.js failed: ${(p.stderr || '').trim().split('\n').slice(-1)[0]}`);
       continue;
     }
-    for (const l of p.stdout.split('\n')) {
-      if (!l.startsWith('{')) continue;
-      const j = JSON.parse(l);
-      rows.push(j);
-      console.log(JSON.stringify({ bench: 'peer', ...j }));
-    }
+    peerLines(p.stdout, rows);
   }
   return { rows };
 }
