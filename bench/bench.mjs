@@ -2,11 +2,20 @@
 // `npm run bench`: densenorm against this machine's own limits and PyTorch, in one run.
 // Builds nothing: it uses build/Release/densenorm.node and dist/ as they are (npm run build first).
 //
-//   npm run bench [-- --quick] [-- --threads=1,2] [-- --reps=7] [-- --no-torch] [-- --no-ort] [-- --no-limits]
-//   BENCH_QUICK=1 npm run bench     tiny sizes, one repetition (what test/bench.test.mjs runs)
+//   npm run bench [-- --quick] [-- --threads=1,2] [-- --reps=7] [-- --rounds=3] [-- --no-torch] [-- --no-ort] [-- --no-limits]
+//   BENCH_QUICK=1 npm run bench     tiny sizes, one repetition, one round (what test/bench.test.mjs runs)
+//   BENCH_ROUNDS=N                  same as --rounds=N
 //
 // Prints a table plus one JSON line per figure ({"bench":"densenorm",...}). Every time is the
 // median of >= 5 repetitions after a warm-up (one repetition in quick mode), with min and max.
+// Interleaved rounds: the machine's speed drifts by tens of % over minutes (shared VM), so the
+// workloads and the peers are measured in N rounds (default 3, 1 in quick mode), each running
+// torch, then densenorm, then onnxruntime-node (mirrored on even rounds: ORT, densenorm, torch).
+// A ratio pairs the two sides within a round (peer's best over its thread counts in round r /
+// densenorm in round r); the table shows the median over rounds of those per-round ratios with
+// their range, and for every time the median over rounds of the per-round medians, with min and
+// max over all repetitions of all rounds. Machine limits and the GEMM table are measured once,
+// before the rounds. With more than one round, W3 runs min(reps, 3) repetitions per round.
 // Machine limits (fp32 FMA peak, memory bandwidth) come from two small C programs in
 // bench/native/, compiled here with `cc -O3 -march=native -fopenmp` into a temp dir that lives
 // until the process exits. The FMA probe also runs, briefly, right before and right after every
@@ -44,13 +53,18 @@ const WITH_TORCH = !QUICK && opt('no-torch') !== true;
 const WITH_ORT = !QUICK && opt('no-ort') !== true;
 const INFER_BATCHES = QUICK ? [1, 8] : [1, 256];
 const WITH_LIMITS = opt('no-limits') !== true;
+const ROUNDS = Math.max(1, Math.floor(Number(opt('rounds') ?? process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3))) || 1);
+// W3 is the slowest figure (~1.8 s per fwd+bwd repetition at 1 thread): fewer repetitions per
+// round when there are several rounds (the table's figure is then a median over rounds anyway).
+const W3_REPS = Number(opt('w3-reps') ?? (ROUNDS > 1 ? Math.min(REPS, 3) : REPS));
 
 const dn = require(path.join(root, 'dist', 'index.js'));
 const { native } = require(path.join(root, 'dist', 'native.js'));
 
 const records = [];
+let curRound; // the round being measured (1-based); undefined outside the rounds
 const emit = (rec) => {
-  const r = { bench: 'densenorm', quick: QUICK, ...rec };
+  const r = { bench: 'densenorm', quick: QUICK, ...(curRound ? { round: curRound } : {}), ...rec };
   records.push(r);
   console.log(JSON.stringify(r));
 };
@@ -271,9 +285,9 @@ function benchW3(lim, t, gemmFwd) {
   const flops = 2 * B * I * O;
   // Local peaks: p0 right before the forward timing, p1 between forward and fwd+bwd, p2 after.
   const p0 = peakNow(t);
-  const fwd = time(() => net.forwardTrain(x, B, false, out), { minRepMs: 0 });
+  const fwd = time(() => net.forwardTrain(x, B, false, out), { reps: W3_REPS, minRepMs: 0 });
   const p1 = peakNow(t);
-  const fb = time(() => net.forwardBackward(x, B, dy, dx), { minRepMs: 0 });
+  const fb = time(() => net.forwardBackward(x, B, dy, dx), { reps: W3_REPS, minRepMs: 0 });
   const p2 = peakNow(t);
   const peak = peakFor(lim, t);
   const withPeaks = (r, f, before, after) => {
@@ -316,14 +330,20 @@ function benchInfer(t, lim) {
 }
 
 // ---- PyTorch peer -------------------------------------------------------------------------
-function torchPeer() {
-  const script = process.env.TORCH_BENCH || path.resolve(root, '..', 'shared', 'peers', 'torch_bench.py');
-  const py = '/usr/bin/python3';
-  if (!WITH_TORCH) return { note: QUICK ? 'skipped in quick mode' : 'skipped (--no-torch)', rows: [] };
-  if (!fs.existsSync(script)) return { note: `skipped: ${script} not found`, rows: [] };
-  const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { note: 'skipped: /usr/bin/python3 cannot import torch (apt-get install python3-torch)', rows: [] };
+// torchSetup() checks once whether the peer can run ({ note } when it cannot); torchRound(peer)
+// runs all its configs once (one round) and returns that round's rows.
+const TORCH_SCRIPT = process.env.TORCH_BENCH || path.resolve(root, '..', 'shared', 'peers', 'torch_bench.py');
+const TORCH_PY = '/usr/bin/python3';
+function torchSetup() {
+  if (!WITH_TORCH) return { note: QUICK ? 'skipped in quick mode' : 'skipped (--no-torch)' };
+  if (!fs.existsSync(TORCH_SCRIPT)) return { note: `skipped: ${TORCH_SCRIPT} not found` };
+  const probe = spawnSync(TORCH_PY, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return { note: 'skipped: /usr/bin/python3 cannot import torch (apt-get install python3-torch)' };
+  return { ok: true };
+}
+function torchRound(peer) {
   const rows = [];
+  if (!peer.ok) return rows;
   const runs = [];
   for (const t of THREADS) {
     runs.push({ t, env: { OMP_NUM_THREADS: String(t), OPENBLAS_NUM_THREADS: String(t) } });
@@ -331,7 +351,7 @@ function torchPeer() {
   }
   for (const r of runs) {
     log(`# torch_bench.py --threads ${r.t} ${r.env.OMP_WAIT_POLICY ? '(OMP_WAIT_POLICY=passive)' : ''}`);
-    const p = spawnSync(py, [script, '--threads', String(r.t), '--budget', '2'], { env: { ...process.env, ...r.env }, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const p = spawnSync(TORCH_PY, [TORCH_SCRIPT, '--threads', String(r.t), '--budget', '2'], { env: { ...process.env, ...r.env }, encoding: 'utf8', maxBuffer: 1 << 24 });
     if (p.status !== 0) {
       const err = (p.stderr || '').trim().split('\n').slice(-1)[0];
       log(`# torch_bench.py failed: ${err}${/libopenblas/.test(err) ? ' (apt-get install -y libopenblas0-pthread: the peer drives OpenBLAS directly)' : ''}`);
@@ -339,16 +359,16 @@ function torchPeer() {
     }
     peerLines(p.stdout, rows);
   }
-  return { rows };
+  return rows;
 }
 
-// A peer script's JSON lines: kept in rows and echoed tagged as a peer's.
+// A peer script's JSON lines: kept in rows and echoed tagged as a peer's (with the round).
 function peerLines(stdout, rows) {
   for (const l of stdout.split('\n')) {
     if (!l.startsWith('{')) continue;
     const j = JSON.parse(l);
     rows.push(j);
-    console.log(JSON.stringify({ bench: 'peer', ...j }));
+    console.log(JSON.stringify({ bench: 'peer', ...(curRound ? { round: curRound } : {}), ...j }));
   }
 }
 
@@ -357,15 +377,22 @@ function peerLines(stdout, rows) {
 // computes). Runs the copy in .bench-peers/ (shared/ is read-only; ort_bench.js needs its
 // node_modules and the models export_onnx.py writes next to it), one process per thread count
 // (intraOpNumThreads = t, interOpNumThreads 1; ORT's CPU EP uses its own pool, not OpenMP).
-function ortPeer() {
-  const dir = path.join(root, '.bench-peers', 'node');
-  const script = path.join(dir, 'ort_bench.js');
-  if (!WITH_ORT) return { note: QUICK ? 'skipped in quick mode' : 'skipped (--no-ort)', rows: [] };
+// ortSetup() checks once ({ note } when it cannot run); ortRound(peer) is one round's rows.
+const ORT_DIR = path.join(root, '.bench-peers', 'node');
+const ORT_SCRIPT = path.join(ORT_DIR, 'ort_bench.js');
+function ortSetup() {
+  const dir = ORT_DIR, script = ORT_SCRIPT;
+  if (!WITH_ORT) return { note: QUICK ? 'skipped in quick mode' : 'skipped (--no-ort)' };
   const need = [script, path.join(dir, 'node_modules', 'onnxruntime-node'), path.join(dir, 'models', 'w2_eval_folded.onnx'), path.join(dir, 'models', 'w2_ref.json')];
   if (need.some((f) => !fs.existsSync(f))) {
-    return { note: 'skipped: not set up — run `npm run bench:setup-peers` once (copies ../shared/peers to .bench-peers/, installs onnxruntime-node 1.30, exports the W2 ONNX models)', rows: [] };
+    return { note: 'skipped: not set up — run `npm run bench:setup-peers` once (copies ../shared/peers to .bench-peers/, installs onnxruntime-node 1.30, exports the W2 ONNX models)' };
   }
+  return { ok: true };
+}
+function ortRound(peer) {
+  const dir = ORT_DIR, script = ORT_SCRIPT;
   const rows = [];
+  if (!peer.ok) return rows;
   for (const t of THREADS) {
     log(`# ort_bench.js --threads=${t} --model=folded`);
     const p = spawnSync(process.execPath, [script, `--threads=${t}`, '--model=folded', `--batches=${INFER_BATCHES.join(',')}`, '--budget=2'],
@@ -377,7 +404,7 @@ function ortPeer() {
     }
     peerLines(p.stdout, rows);
   }
-  return { rows };
+  return rows;
 }
 
 // Best (lowest median) peer time for a workload/mode/batch over thread counts (and torch's wait policies).
@@ -395,6 +422,25 @@ function peerAt(rows, workload, mode, batch, threads) {
 // ---- main ---------------------------------------------------------------------------------
 const fmt = (v, d = 3) => (v === undefined || v === null || Number.isNaN(v) ? '—' : Number(v).toFixed(d));
 const mmm = (r) => `${fmt(r.median_ms)} [${fmt(r.min_ms)}, ${fmt(r.max_ms)}]`;
+const median = (xs) => {
+  const s = xs.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const n = s.length;
+  if (!n) return undefined;
+  return n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2;
+};
+// One figure over rounds: the median of the per-round medians, min / max over every repetition
+// of every round, and the per-round medians themselves.
+function overRounds(list) {
+  const l = list.filter(Boolean);
+  if (!l.length) return undefined;
+  return {
+    median_ms: +median(l.map((r) => r.median_ms)).toFixed(4),
+    min_ms: Math.min(...l.map((r) => r.min_ms)),
+    max_ms: Math.max(...l.map((r) => r.max_ms)),
+    per_round_ms: l.map((r) => r.median_ms),
+  };
+}
+const peerTag = (r) => `t=${r.threads}${r.peer.includes('passive') ? ' passive' : ''}`;
 
 function main() {
   try {
@@ -408,24 +454,56 @@ function runBench() {
   const t0 = performance.now();
   const be = native.backend();
   log(`# densenorm bench${QUICK ? ' (QUICK: tiny sizes, 1 rep — not a measurement)' : ''}: isa=${be.isa} detected=${be.detected} threads=${THREADS.join(',')} ` +
-      `reps=${REPS} node=${process.version} cpu="${os.cpus()[0]?.model}" nproc=${nproc} load=${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
-  emit({ figure: 'config', isa: be.isa, detected: be.detected, threads: THREADS, reps: REPS, cpu: os.cpus()[0]?.model, nproc, node: process.version, version: dn.version });
+      `reps=${REPS} rounds=${ROUNDS} w3_reps=${W3_REPS} node=${process.version} cpu="${os.cpus()[0]?.model}" nproc=${nproc} load=${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  emit({ figure: 'config', isa: be.isa, detected: be.detected, threads: THREADS, reps: REPS, rounds: ROUNDS, w3_reps: W3_REPS, cpu: os.cpus()[0]?.model, nproc, node: process.version, version: dn.version });
 
+  // Measured once, before the rounds: machine limits and the GEMM table.
   const lim = machineLimits();
-  const torch = torchPeer();
-  const ort = ortPeer();
   const saved = be.threads;
-  const per = {};
+  const gemm = {};
   for (const t of THREADS) {
     native.setNumThreads(t);
-    const g = benchGemm(lim, t);
-    const w1 = benchTrain('W1-bn-paper-mnist', QUICK ? [784, 16, 16, 16, 10] : [784, 100, 100, 100, 10], 'sigmoid', dn.optimizers.sgd({ learningRate: 0.01 }), QUICK ? 8 : 60, t);
-    const w2 = benchTrain('W2-mlp-wide', QUICK ? [784, 32, 32, 10] : [784, 1024, 1024, 10], 'relu', dn.optimizers.adam({ learningRate: 1e-3 }), QUICK ? 8 : 256, t);
-    const w3 = benchW3(lim, t, g[1]);
-    const inf = benchInfer(t, lim);
-    per[t] = { g, w1, w2, w3, inf };
+    gemm[t] = benchGemm(lim, t);
   }
   native.setNumThreads(saved);
+  log(`# limits + GEMM done at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // Interleaved rounds: torch, densenorm, ORT; mirrored on even rounds (ORT, densenorm, torch)
+  // so that neither side always runs first, and each peer is once before and once after ours.
+  const torch = torchSetup();
+  const ort = ortSetup();
+  const rounds = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    curRound = r;
+    const rd = { round: r, torch: [], ort: [], per: {} };
+    const ours = () => {
+      for (const t of THREADS) {
+        native.setNumThreads(t);
+        const w1 = benchTrain('W1-bn-paper-mnist', QUICK ? [784, 16, 16, 16, 10] : [784, 100, 100, 100, 10], 'sigmoid', dn.optimizers.sgd({ learningRate: 0.01 }), QUICK ? 8 : 60, t);
+        const w2 = benchTrain('W2-mlp-wide', QUICK ? [784, 32, 32, 10] : [784, 1024, 1024, 10], 'relu', dn.optimizers.adam({ learningRate: 1e-3 }), QUICK ? 8 : 256, t);
+        const w3 = benchW3(lim, t, gemm[t][1]);
+        const inf = benchInfer(t, lim);
+        rd.per[t] = { w1, w2, w3, inf };
+      }
+      native.setNumThreads(saved);
+    };
+    const steps = [
+      torch.ok && ['torch', () => { rd.torch = torchRound(torch); }],
+      ['densenorm', ours],
+      ort.ok && ['onnxruntime-node', () => { rd.ort = ortRound(ort); }],
+    ].filter(Boolean);
+    if (r % 2 === 0) steps.reverse();
+    const tr = performance.now();
+    log(`# round ${r}/${ROUNDS}: ${steps.map((x) => x[0]).join(' → ')}`);
+    for (const [name, run] of steps) {
+      const ts = performance.now();
+      run();
+      log(`# round ${r}: ${name} took ${((performance.now() - ts) / 1000).toFixed(1)} s`);
+    }
+    log(`# round ${r} done in ${((performance.now() - tr) / 1000).toFixed(1)} s (total ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    rounds.push(rd);
+  }
+  curRound = undefined;
 
   // ---- table ----
   log('');
@@ -442,42 +520,106 @@ function runBench() {
   log('|---|---|---|---|---|---|---|---|');
   for (let i = 0; i < gemmShapes().length; i++) {
     for (const t of THREADS) {
-      const r = per[t].g[i], r1 = per[THREADS[0]].g[i];
+      const r = gemm[t][i], r1 = gemm[THREADS[0]][i];
       log(`| ${r.workload} ${r.M}×${r.N}×${r.K}${r.transA ? ' ta' : ''}${r.transB ? ' tb' : ''} | ${t} | ${mmm(r)} | ${fmt(r.gflops, 1)} | ${fmt(r.pct_peak, 1)} | ${fmt(r.peak_local_gflops, 1)} | ${fmt(r.pct_peak_local, 1)} | ${fmt(r.gflops / r1.gflops, 2)} |`);
     }
   }
   log('');
-  log('## Workloads (ms median [min, max]; torch / ORT = best of its thread counts in this run; ratio = peer ms / densenorm ms, > 1 = densenorm faster)');
+  const R = rounds.length;
+  const over = R > 1 ? `median over ${R} rounds of each round's median [min, max over all repetitions of all rounds]` : 'median [min, max]';
+  log(`## Workloads (ms ${over}; torch / ORT best = its best thread count within each round; ` +
+      `ratio = peer best ms / densenorm ms paired within each round, ${R > 1 ? 'median over rounds [range over rounds]' : 'one round'}; > 1 = densenorm faster)`);
   log('| workload | threads | densenorm façade | densenorm native | GFLOP/s | torch same threads | torch best | ratio vs torch best | ORT same threads | ORT best | ratio vs ORT best |');
   log('|---|---|---|---|---|---|---|---|---|---|---|');
-  const rows = torch.rows;
-  const line = (wl, mode, batch, t, fac, nat, gf) => {
-    const same = peerAt(rows, wl, mode, batch, t), best = peerBest(rows, wl, mode, batch);
-    const mine = nat ?? fac;
-    const ratio = best ? best.median_ms / mine.median_ms : undefined;
-    // ORT runs W2 inference only, with BN folded into the Gemms (mode infer-folded).
-    const oMode = mode === 'infer' ? 'infer-folded' : undefined;
-    const oSame = oMode && peerAt(ort.rows, wl, oMode, batch, t), oBest = oMode && peerBest(ort.rows, wl, oMode, batch);
-    const oRatio = oBest ? oBest.median_ms / mine.median_ms : undefined;
-    log(`| ${wl} ${mode} B=${batch} | ${t} | ${fac ? mmm(fac) : '—'} | ${nat ? mmm(nat) : '—'} | ${gf ?? '—'} | ${same ? fmt(same.median_ms) : '—'} | ${best ? `${fmt(best.median_ms)} (t=${best.threads}${best.peer.includes('passive') ? ' passive' : ''})` : '—'} | ${ratio ? `${fmt(ratio, 2)}×` : '—'} | ` +
-        `${oSame ? fmt(oSame.median_ms) : '—'} | ${oBest ? `${fmt(oBest.median_ms)} (t=${oBest.threads})` : '—'} | ${oRatio ? `${fmt(oRatio, 2)}×` : '—'} |`);
-    if (best) emit({ figure: 'ratio', workload: wl, mode, batch, threads: t, densenorm_ms: mine.median_ms, torch_best_ms: best.median_ms, torch_best_threads: best.threads, torch_peer: best.peer, speedup_vs_torch_best: +ratio.toFixed(3) });
-    if (oBest) emit({ figure: 'ratio', workload: wl, mode, batch, threads: t, densenorm_ms: mine.median_ms, ort_best_ms: oBest.median_ms, ort_best_threads: oBest.threads, ort_peer: `${oBest.peer} ${oBest.version} ${oBest.mode}`, speedup_vs_ort_best: +oRatio.toFixed(3) });
+  // One peer against densenorm for one table row: per round, the peer's best over its thread
+  // counts (and torch's wait policies) in that round, over densenorm's time in that round.
+  const pairRounds = (rowsOf, wl, pmode, batch, t, mineR) => {
+    if (!pmode) return undefined;
+    const perRound = [];
+    rounds.forEach((rd, k) => {
+      const best = peerBest(rowsOf(rd), wl, pmode, batch), same = peerAt(rowsOf(rd), wl, pmode, batch, t);
+      if (best && mineR[k]) perRound.push({ round: rd.round, best, same, mine: mineR[k].median_ms, ratio: best.median_ms / mineR[k].median_ms });
+    });
+    if (!perRound.length) return undefined;
+    const count = new Map();
+    for (const p of perRound) count.set(peerTag(p.best), (count.get(peerTag(p.best)) ?? 0) + 1);
+    const [tag, n] = [...count].sort((a, b) => b[1] - a[1])[0];
+    const modal = perRound.find((p) => peerTag(p.best) === tag).best;
+    const ratios = perRound.map((p) => p.ratio);
+    return {
+      perRound, modal, ratios,
+      label: n === perRound.length ? tag : `${tag} in ${n}/${perRound.length}`,
+      sameMs: median(perRound.filter((p) => p.same).map((p) => p.same.median_ms)),
+      bestMs: median(perRound.map((p) => p.best.median_ms)),
+      ratio: median(ratios), lo: Math.min(...ratios), hi: Math.max(...ratios),
+    };
   };
-  const B1 = QUICK ? 8 : 60, B2 = QUICK ? 8 : 256, B3 = QUICK ? 48 : 1024, BI = QUICK ? 8 : 256;
-  for (const t of THREADS) line('W1-bn-paper-mnist', 'train', B1, t, per[t].w1.facade, per[t].w1.native);
-  for (const t of THREADS) line('W2-mlp-wide', 'train', B2, t, per[t].w2.facade, per[t].w2.native);
-  for (const t of THREADS) line('W3-dense-bn-big', 'fwd', B3, t, undefined, per[t].w3.fwd, per[t].w3.fwd.gflops);
-  for (const t of THREADS) line('W3-dense-bn-big', 'fwd+bwd', B3, t, undefined, per[t].w3.fb, per[t].w3.fb.gflops);
-  for (const t of THREADS) line('W2-mlp-wide', 'infer', 1, t, per[t].inf[1].facade, per[t].inf[1].native);
-  for (const t of THREADS) line('W2-mlp-wide', 'infer', BI, t, per[t].inf[BI].facade, per[t].inf[BI].native);
+  const ratioCell = (x) => (x ? `${fmt(x.ratio, 2)}×${x.perRound.length > 1 ? ` [${fmt(x.lo, 2)}–${fmt(x.hi, 2)}]` : ''}` : '—');
+  const ratioJson = (x) => ({
+    rounds: x.perRound.map((p) => p.round),
+    densenorm_ms_per_round: x.perRound.map((p) => p.mine),
+    speedup_per_round: x.ratios.map((v) => +v.toFixed(3)),
+    speedup_min: +x.lo.toFixed(3), speedup_max: +x.hi.toFixed(3),
+  });
+  const line = (wl, mode, batch, t, pick, flops) => {
+    const picks = rounds.map(pick);
+    const fac = overRounds(picks.map((p) => p.fac)), nat = overRounds(picks.map((p) => p.nat));
+    const mine = nat ?? fac;
+    const mineR = picks.map((p) => p.nat ?? p.fac);
+    const gf = flops ? fmt(flops / mine.median_ms / 1e6, 1) : undefined;
+    const tp = pairRounds((rd) => rd.torch, wl, mode, batch, t, mineR);
+    // ORT runs W2 inference only, with BN folded into the Gemms (mode infer-folded).
+    const op = pairRounds((rd) => rd.ort, wl, mode === 'infer' ? 'infer-folded' : undefined, batch, t, mineR);
+    log(`| ${wl} ${mode} B=${batch} | ${t} | ${fac ? mmm(fac) : '—'} | ${nat ? mmm(nat) : '—'} | ${gf ?? '—'} | ` +
+        `${tp ? fmt(tp.sameMs) : '—'} | ${tp ? `${fmt(tp.bestMs)} (${tp.label})` : '—'} | ${ratioCell(tp)} | ` +
+        `${op ? fmt(op.sameMs) : '—'} | ${op ? `${fmt(op.bestMs)} (${op.label})` : '—'} | ${ratioCell(op)} |`);
+    if (tp) {
+      emit({ figure: 'ratio', workload: wl, mode, batch, threads: t, densenorm_ms: mine.median_ms, torch_best_ms: +tp.bestMs.toFixed(4),
+        torch_best_threads: tp.modal.threads, torch_peer: tp.modal.peer, speedup_vs_torch_best: +tp.ratio.toFixed(3), ...ratioJson(tp),
+        torch_best_ms_per_round: tp.perRound.map((p) => p.best.median_ms), torch_best_per_round: tp.perRound.map((p) => `${p.best.peer} t=${p.best.threads}`) });
+    }
+    if (op) {
+      emit({ figure: 'ratio', workload: wl, mode, batch, threads: t, densenorm_ms: mine.median_ms, ort_best_ms: +op.bestMs.toFixed(4),
+        ort_best_threads: op.modal.threads, ort_peer: `${op.modal.peer} ${op.modal.version} ${op.modal.mode}`, speedup_vs_ort_best: +op.ratio.toFixed(3), ...ratioJson(op),
+        ort_best_ms_per_round: op.perRound.map((p) => p.best.median_ms), ort_best_threads_per_round: op.perRound.map((p) => p.best.threads) });
+    }
+  };
+  const B1 = QUICK ? 8 : 60, B2 = QUICK ? 8 : 256, B3 = QUICK ? 48 : 1024, BI = QUICK ? 8 : 256, I3 = QUICK ? 96 : 4096;
+  const w3Flops = 2 * B3 * I3 * I3;
+  for (const t of THREADS) line('W1-bn-paper-mnist', 'train', B1, t, (rd) => ({ fac: rd.per[t].w1.facade, nat: rd.per[t].w1.native }));
+  for (const t of THREADS) line('W2-mlp-wide', 'train', B2, t, (rd) => ({ fac: rd.per[t].w2.facade, nat: rd.per[t].w2.native }));
+  for (const t of THREADS) line('W3-dense-bn-big', 'fwd', B3, t, (rd) => ({ nat: rd.per[t].w3.fwd }), w3Flops);
+  for (const t of THREADS) line('W3-dense-bn-big', 'fwd+bwd', B3, t, (rd) => ({ nat: rd.per[t].w3.fb }), 3 * w3Flops);
+  for (const t of THREADS) line('W2-mlp-wide', 'infer', 1, t, (rd) => ({ fac: rd.per[t].inf[1].facade, nat: rd.per[t].inf[1].native }));
+  for (const t of THREADS) line('W2-mlp-wide', 'infer', BI, t, (rd) => ({ fac: rd.per[t].inf[BI].facade, nat: rd.per[t].inf[BI].native }));
   log('');
   for (const t of THREADS) {
-    const w3 = per[t].w3;
+    // W3 over rounds: times and local peaks as medians over rounds; GFLOP/s and % of the
+    // start-of-run peak from the median time.
+    const w3r = rounds.map((rd) => rd.per[t].w3);
+    const agg = (key, f) => {
+      const o = overRounds(w3r.map((w) => w[key]));
+      const gflops = f / o.median_ms / 1e6, peak = peakFor(lim, t);
+      return {
+        ...o, gflops: +gflops.toFixed(1), pct_peak: peak ? +(100 * gflops / peak).toFixed(1) : undefined,
+        peak_local_gflops: median(w3r.map((w) => w[key].peak_local_gflops)),
+        pct_peak_local: median(w3r.map((w) => w[key].pct_peak_local)),
+      };
+    };
+    const fwd = agg('fwd', w3Flops), fb = agg('fb', 3 * w3Flops);
+    const vsR = w3r.map((w) => w.vsGemm).filter((v) => Number.isFinite(v));
+    const vs = median(vsR);
+    const range = (xs, d) => (xs.length > 1 ? ` [${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}]` : '');
+    const inf1 = overRounds(rounds.map((rd) => rd.per[t].inf[1].native));
     const pcts = (r) => `${fmt(r.pct_peak, 1)}% of peak, ${fmt(r.pct_peak_local, 1)}% of local peak ${fmt(r.peak_local_gflops, 1)}`;
-    log(`t=${t}: W3 fused forward / bare GEMM = ${fmt(w3.vsGemm, 3)}×; W3 fwd ${fmt(w3.fwd.gflops, 1)} GFLOP/s (${pcts(w3.fwd)}), ` +
-        `fwd+bwd ${fmt(w3.fb.gflops, 1)} GFLOP/s (${pcts(w3.fb)}); ` +
-        `W2 batch-1 inference ${fmt(per[t].inf[1].native.median_ms)} ms vs weights÷L3-read ${fmt(per[t].inf[1].bound, 3)} ms`);
+    log(`t=${t}: W3 fused forward / bare GEMM = ${fmt(vs, 3)}×${range(vsR, 3)}; W3 fwd ${fmt(fwd.gflops, 1)} GFLOP/s (${pcts(fwd)}), ` +
+        `fwd+bwd ${fmt(fb.gflops, 1)} GFLOP/s (${pcts(fb)}); ` +
+        `W2 batch-1 inference ${fmt(inf1.median_ms)} ms vs weights÷L3-read ${fmt(rounds[0].per[t].inf[1].bound, 3)} ms` +
+        `${R > 1 ? ` (medians over ${R} rounds)` : ''}`);
+    emit({ figure: 'w3_over_rounds', workload: 'W3-dense-bn-big', threads: t, rounds: R,
+      fused_over_bare_gemm: vs === undefined ? undefined : +vs.toFixed(3), fused_over_bare_gemm_per_round: vsR,
+      fwd_ms: fwd.median_ms, fwd_gflops: fwd.gflops, fwd_pct_peak_local: fwd.pct_peak_local, fwd_ms_per_round: fwd.per_round_ms,
+      fwd_bwd_ms: fb.median_ms, fwd_bwd_gflops: fb.gflops, fwd_bwd_pct_peak_local: fb.pct_peak_local, fwd_bwd_ms_per_round: fb.per_round_ms });
   }
   if (torch.note) log(`torch: ${torch.note}`);
   if (ort.note) log(`onnxruntime-node: ${ort.note}`);
@@ -486,7 +628,11 @@ function runBench() {
       'local peak = the same FMA peak (same threads, the ISA of the active kernel path) measured with a short probe immediately before and immediately after that figure, ' +
       'the higher of the two; % of local peak is against it (this machine\'s speed drifts during a run, so the start-of-run peak can be stale). ' +
       `W3 GFLOP/s count 2·B·I·O for the forward and 3× that for fwd+bwd.${peakProbe && !peakNowFailed ? '' : ' (local peaks not measured: limits off or the probe did not build)'}`);
-  log(`# done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (R > 1) {
+    log(`Rounds: ${R} interleaved rounds (odd: torch → densenorm → ORT; even: ORT → densenorm → torch); machine limits and GEMM measured once before them; ` +
+        `W3: ${W3_REPS} repetition${W3_REPS > 1 ? 's' : ''} per round. Each round's figures are in the JSON lines with their "round"; ratio lines carry the paired rounds and speedup_per_round.`);
+  }
+  log(`# done in ${((performance.now() - t0) / 1000).toFixed(1)} s (${R} round${R > 1 ? 's' : ''})`);
 }
 
 main();

@@ -1,11 +1,14 @@
-// The bench must not rot: run `npm run bench -- --quick` (tiny sizes, one repetition, no torch)
-// and check it prints the table and a JSON line for every figure. Timings are never asserted.
+// The bench must not rot: run `npm run bench -- --quick` (tiny sizes, one repetition, one round,
+// no torch) and check it prints the table and a JSON line for every figure; then the same with two
+// interleaved rounds. Timings are never asserted.
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// The default number of rounds is under test: an inherited BENCH_ROUNDS must not change it.
+const { BENCH_ROUNDS: _ignored, ...withoutRounds } = process.env;
 
 describe('bench (quick mode)', function () {
   this.timeout(120000);
@@ -15,7 +18,7 @@ describe('bench (quick mode)', function () {
     out = execFileSync(process.execPath, [path.join(root, 'bench', 'bench.mjs'), '--quick', '--threads=1,2'], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, BENCH_QUICK: '1' },
+      env: { ...withoutRounds, BENCH_QUICK: '1' },
     });
     json = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
   });
@@ -57,9 +60,55 @@ describe('bench (quick mode)', function () {
     expect(out).to.include('% of local peak');
   });
 
+  it('runs one round in quick mode and says so', () => {
+    const config = json.find((r) => r.figure === 'config');
+    expect(config.rounds).to.equal(1);
+    expect(out).to.match(/rounds=1 /);
+    const perRound = json.filter((r) => r.bench === 'densenorm' && ['train', 'w3', 'infer'].includes(r.figure));
+    expect(perRound.length).to.be.above(0);
+    for (const r of perRound) expect(r.round).to.equal(1);
+    // GEMM and machine limits are measured once, outside the rounds.
+    for (const r of json.filter((j) => j.figure === 'gemm' || j.figure === 'machine')) expect(r.round).to.equal(undefined);
+  });
+
   it('skips the torch and onnxruntime-node peers in quick mode', () => {
     expect(json.some((r) => r.bench === 'peer')).to.equal(false);
     expect(out).to.include('torch: skipped in quick mode');
     expect(out).to.include('onnxruntime-node: skipped in quick mode');
+  });
+});
+
+describe('bench (quick mode, 2 interleaved rounds)', function () {
+  this.timeout(120000);
+  let out;
+  let json;
+  before(() => {
+    out = execFileSync(process.execPath, [path.join(root, 'bench', 'bench.mjs'), '--quick', '--threads=1,2'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_QUICK: '1', BENCH_ROUNDS: '2' },
+    });
+    json = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  });
+
+  it('runs every workload once per round, and GEMM once', () => {
+    expect(json.find((r) => r.figure === 'config').rounds).to.equal(2);
+    const w3 = json.filter((r) => r.bench === 'densenorm' && r.figure === 'w3');
+    expect(w3.filter((r) => r.round === 1)).to.have.length(4);
+    expect(w3.filter((r) => r.round === 2)).to.have.length(4);
+    expect(json.filter((r) => r.bench === 'densenorm' && r.figure === 'gemm')).to.have.length(8);
+    expect(out).to.include('# round 2/2');
+  });
+
+  it('reports W3 over the rounds', () => {
+    const agg = json.filter((r) => r.figure === 'w3_over_rounds');
+    expect(agg).to.have.length(2);
+    for (const r of agg) {
+      expect(r.rounds).to.equal(2);
+      expect(r.fwd_ms_per_round).to.have.length(2);
+      expect(r.fused_over_bare_gemm_per_round).to.have.length(2);
+    }
+    expect(out).to.include('W3 fused forward / bare GEMM');
+    expect(out).to.include('median over 2 rounds');
   });
 });
