@@ -110,27 +110,29 @@ struct Gemm {
   // c[mr x nc_valid] (= or +=) a_panel[kc x MR] * b_panel[kc x NR] (b rows `bs` floats apart).
   // MRV: rows computed (<= MR); EDGE: columns limited to `ncols` (< NR) with masked access.
   // ts (nullable, last K block only): also the tile's per-column sums of (c - shift), (c - shift)².
-  template <int MRV, bool EDGE>
+  // NV (<= NRV): column vectors computed; an edge tile whose valid columns fit in fewer vectors
+  // skips the all-padding ones (e.g. N = 100 with NR = 16: the last tile has 4 columns).
+  template <int MRV, bool EDGE, int NV = NRV>
   static inline void ukernel_t(size_t kc, const float* __restrict a, const float* __restrict b,
                                size_t bs, float* __restrict c, size_t ldc, bool beta,
                                size_t ncols, const TileStats* ts = nullptr) {
-    T acc[MRV][NRV];
+    T acc[MRV][NV];
 #pragma GCC unroll 16
     for (int i = 0; i < MRV; ++i) {
       __builtin_prefetch(c + i * ldc, 1, 3);
       __builtin_prefetch(c + i * ldc + NR - 1, 1, 3);
 #pragma GCC unroll 4
-      for (int v = 0; v < NRV; ++v) acc[i][v] = V::zero();
+      for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
     }
     for (size_t k = 0; k < kc; ++k) {
-      T bv[NRV];
+      T bv[NV];
 #pragma GCC unroll 4
-      for (int v = 0; v < NRV; ++v) bv[v] = V::load(b + v * W);
+      for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
 #pragma GCC unroll 16
       for (int i = 0; i < MRV; ++i) {
         const T ai = V::set1(a[i]);
 #pragma GCC unroll 4
-        for (int v = 0; v < NRV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
+        for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
       }
       a += MR;
       b += bs;
@@ -138,7 +140,7 @@ struct Gemm {
 #pragma GCC unroll 16
     for (int i = 0; i < MRV; ++i) {
 #pragma GCC unroll 4
-      for (int v = 0; v < NRV; ++v) {
+      for (int v = 0; v < NV; ++v) {
         float* p = c + i * ldc + v * W;
         if (!EDGE) {
           acc[i][v] = beta ? V::add(V::load(p), acc[i][v]) : acc[i][v];
@@ -159,7 +161,7 @@ struct Gemm {
     }
     if (ts) {  // acc now holds the final values of C
 #pragma GCC unroll 4
-      for (int v = 0; v < NRV; ++v) {
+      for (int v = 0; v < NV; ++v) {
         const size_t j0 = v * W;
         if (EDGE && j0 >= ncols) break;
         const size_t n = EDGE ? ncols - j0 : W;
@@ -187,6 +189,7 @@ struct Gemm {
   static inline void tile_rows(size_t kc, const float* a, const float* b, size_t bs, float* c,
                                size_t ldc, bool beta, size_t nr, const TileStats* ts) {
     if (nr == NR) ukernel_t<MRV, false>(kc, a, b, bs, c, ldc, beta, NR, ts);
+    else if (NRV > 1 && nr <= W) ukernel_t<MRV, true, 1>(kc, a, b, bs, c, ldc, beta, nr, ts);
     else ukernel_t<MRV, true>(kc, a, b, bs, c, ldc, beta, nr, ts);
   }
   // Any tile: mr in 1..MR rows, nr in 1..NR columns.
