@@ -149,6 +149,33 @@ describe('gemm kernels vs float64 reference', () => {
     }
   });
 
+  it('threaded streaming GEMM (few rows; K split by kernel blocks, added in block order): bit-identical for 1–4 threads, accumulate and transA too', () => {
+    const rand = rng(43);
+    try {
+      for (const [M, N, K] of [[1, 500, 1000], [3, 333, 785], [8, 64, 2000]])
+        for (const ta of [false, true])
+          for (const acc of [false, true]) {
+            const A = randomArray(M * K, rand), B = randomArray(K * N, rand), C0 = randomArray(M * N, rand);
+            let first;
+            for (const t of [1, 2, 3, 4]) {
+              native.setNumThreads(t);
+              const C = Float32Array.from(C0);
+              native.gemm(null, ta, false, M, N, K, A, B, C, acc);
+              if (!first) {
+                first = C;
+                const ref = gemmRef(ta, false, M, N, K, A, B);
+                if (acc) for (let i = 0; i < ref.length; i++) ref[i] += C0[i];
+                expect(relErr(C, ref).err).to.be.at.most(1e-5);
+              } else {
+                expect(Buffer.from(C.buffer).equals(Buffer.from(first.buffer)), `threads=${t} M=${M} ta=${ta} acc=${acc}`).to.equal(true);
+              }
+            }
+          }
+    } finally {
+      native.setNumThreads(2);
+    }
+  });
+
   it('threaded driver: bit-identical results for 1, 2, 3 and 4 threads', () => {
     const rand = rng(5);
     // the last three are streaming (few rows): their columns are split by bytes, not flops

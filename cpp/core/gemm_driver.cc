@@ -6,7 +6,10 @@
 // of M, N and the block (see cpp/kernels/README.md); the alignment only avoids edge tiles.
 #include <atomic>
 #include <cstddef>
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 #include <thread>
 
 #include "densenorm/kernels.h"
@@ -82,6 +85,38 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
   if (nt <= 1 || K == 0 || (streaming ? bytes < kMinStreamBytes : flops < kMinFlops)) {
     kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, stats);
     return;
+  }
+  // Streaming, inference (no statistics): split K by the kernel's own blocks, so each thread reads
+  // whole consecutive rows of B (one sequential stream, unlike a column split's half rows); every
+  // block's product goes to its own buffer and the buffers are added to C in block order, which
+  // is what one call does (C = acc₀ or C + acc₀, then C + acc₁, …): bit-identical.
+  if (streaming && !stats && kt.gemm_kblock) {
+    const size_t KB = kt.gemm_kblock(K);
+    const size_t nkb = (K + KB - 1) / KB;
+    if (nkb >= 2) {
+      thread_local std::vector<float> blocks;
+      if (blocks.size() < nkb * M * N) blocks.resize(nkb * M * N);
+      float* P = blocks.data();
+      parallel_for(nkb, [&](size_t b) {
+        const size_t k0 = b * KB, kc = std::min(KB, K - k0);
+        const float* a = trans_a ? A + k0 * lda : A + k0;
+        kt.gemm(trans_a, false, M, N, kc, a, lda, B + k0 * ldb, ldb, P + b * M * N, N, false,
+                nullptr);
+      });
+      for (size_t i = 0; i < M; ++i) {
+        float* c = C + i * ldc;
+        const float* p0 = P + i * N;
+        if (accumulate)
+          for (size_t j = 0; j < N; ++j) c[j] = c[j] + p0[j];
+        else
+          std::memcpy(c, p0, N * sizeof(float));
+        for (size_t b = 1; b < nkb; ++b) {
+          const float* pb = P + b * M * N + i * N;
+          for (size_t j = 0; j < N; ++j) c[j] = c[j] + pb[j];
+        }
+      }
+      return;
+    }
   }
   const size_t max_tasks = streaming ? static_cast<size_t>(bytes / (kMinStreamBytes / 2))
                                      : static_cast<size_t>(flops / kMinFlopsPerTask);

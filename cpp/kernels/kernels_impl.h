@@ -445,6 +445,15 @@ struct Gemm {
     }
   }
 
+  // The K block length for a K-long product: ceil(K / ceil(K / KC)) rounded up to 4 (balanced
+  // blocks whose boundaries depend on K only).
+  static size_t kblock(size_t K) {
+    const GemmBlocking bl = gemm_blocking(MR, NR);
+    const size_t nkb = K ? (K + bl.kc - 1) / bl.kc : 1;
+    size_t KB = (K + nkb - 1) / nkb;
+    return (KB + 3) & ~static_cast<size_t>(3);
+  }
+
   static void run(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A,
                   size_t lda, const float* B, size_t ldb, float* C, size_t ldc, bool accumulate,
                   const GemmColStats* stats = nullptr) {
@@ -923,6 +932,7 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
                                       bool acc, const GemmColStats* st) {                        \
     KGemm_::run_team(team, tid, ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc, st);               \
   }                                                                                              \
+  size_t densenorm_f32_gemm_kblock__##isa(size_t K) { return KGemm_::kblock(K); }              \
   void densenorm_f32_col_mean_var__##isa(const float* X, size_t r, size_t c, size_t ld,          \
                                          float* mean, float* var) {                              \
     DENSENORM_KERNEL_NS::col_mean_var<DENSENORM_KERNEL_NS::VT>(X, r, c, ld, mean, var);          \
@@ -984,6 +994,7 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
         &densenorm_f32_adam_update__##isa,                                                       \
         &densenorm_f32_rmsprop_update__##isa,                                                    \
         &densenorm_f32_gemm_team__##isa,                                                         \
+        &densenorm_f32_gemm_kblock__##isa,                                                       \
     };                                                                                           \
     return &table;                                                                               \
   }                                                                                              \

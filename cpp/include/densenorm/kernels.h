@@ -112,6 +112,11 @@ struct KernelTable {
   void (*gemm_team)(GemmTeam* team, size_t tid, bool trans_a, bool trans_b, size_t M, size_t N,
                     size_t K, const float* A, size_t lda, const float* B, size_t ldb,
                     float* C, size_t ldc, bool accumulate, const GemmColStats* stats);
+
+  // The K block length gemm uses for a K-long product (its blocks are [b·KB, min(K, (b+1)·KB))):
+  // the driver may compute blocks separately (each as a gemm of K = its length, which is one
+  // block) and add them to C in block order — the same operations as one call.
+  size_t (*gemm_kblock)(size_t K);
 };
 
 // The active table (best ISA the CPU and OS support, or the one DENSENORM_ISA forces).
