@@ -88,10 +88,12 @@ size_t clamp_sz(size_t v, size_t lo, size_t hi) { return v < lo ? lo : v > hi ? 
 GemmBlocking gemm_blocking(size_t mr, size_t nr) {
   static const CacheSizes c = detect_caches();
   GemmBlocking b;
-  // B micro-panel (kc x nr floats) in half of L1d; the A micro-panel and C tile use the rest.
-  b.kc = clamp_sz(c.l1d / 2 / (nr * sizeof(float)), 64, 512) & ~static_cast<size_t>(7);
-  // Packed A block (mc x kc) in about half of L2, leaving room for the B micro-panels streaming by.
-  b.mc = clamp_sz(c.l2 / 2 / (b.kc * sizeof(float)), mr, 1024) / mr * mr;
+  // B micro-panel (kc x nr floats) in 3/4 of L1d; the A micro-panel and C tile use the rest.
+  // (Half of L1d, kc = 256 on Zen 3, measured 74-85% of the cycle peak at 1024^3 and
+  // 256x1024x1024 in best-of-8 runs; 3/4, kc = 384, 92-94%: fewer C tile loads/stores per k.)
+  b.kc = clamp_sz(c.l1d * 3 / 4 / (nr * sizeof(float)), 64, 512) & ~static_cast<size_t>(7);
+  // Packed A block (mc x kc) in about 3/8 of L2, leaving room for the B micro-panels streaming by.
+  b.mc = clamp_sz(c.l2 * 3 / 8 / (b.kc * sizeof(float)), mr, 1024) / mr * mr;
   // Packed B block (kc x nc) in a share of L3 (it is shared with the other cores' blocks).
   const size_t l3 = c.l3 > (32u << 20) ? (32u << 20) : c.l3;
   b.nc = clamp_sz(l3 / 8 / (b.kc * sizeof(float)), nr * 4, 4096) / nr * nr;
