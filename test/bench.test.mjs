@@ -10,17 +10,22 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // The default number of rounds is under test: an inherited BENCH_ROUNDS must not change it.
 const { BENCH_ROUNDS: _ignored, ...withoutRounds } = process.env;
 
+// Runs the quick bench with env; returns its output and its JSON lines.
+function quickBench(env) {
+  const out = execFileSync(process.execPath, [path.join(root, 'bench', 'bench.mjs'), '--quick', '--threads=1,2'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...env, BENCH_QUICK: '1' },
+  });
+  return { out, json: out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)) };
+}
+
 describe('bench (quick mode)', function () {
   this.timeout(120000);
   let out;
   let json;
   before(() => {
-    out = execFileSync(process.execPath, [path.join(root, 'bench', 'bench.mjs'), '--quick', '--threads=1,2'], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...withoutRounds, BENCH_QUICK: '1' },
-    });
-    json = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    ({ out, json } = quickBench(withoutRounds));
   });
 
   it('prints the tables', () => {
@@ -83,12 +88,7 @@ describe('bench (quick mode, 2 interleaved rounds)', function () {
   let out;
   let json;
   before(() => {
-    out = execFileSync(process.execPath, [path.join(root, 'bench', 'bench.mjs'), '--quick', '--threads=1,2'], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, BENCH_QUICK: '1', BENCH_ROUNDS: '2' },
-    });
-    json = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    ({ out, json } = quickBench({ ...process.env, BENCH_ROUNDS: '2' }));
   });
 
   it('runs every workload once per round, and GEMM once', () => {
