@@ -178,8 +178,10 @@ describe('gemm kernels vs float64 reference', () => {
 
   it('threaded driver: bit-identical results for 1, 2, 3 and 4 threads', () => {
     const rand = rng(5);
-    // the last three are streaming (few rows): their columns are split by bytes, not flops
-    const cases = [[257, 1000, 129], [64, 4096, 64], [1000, 33, 300], [600, 1000, 300], [1, 1000, 300], [5, 700, 257], [8, 2048, 100]];
+    // W1-sized products (60×100 from 1 MFLOP: columns split on NR tiles, balanced, the last
+    // tile partial), then bigger ones; the last three are streaming (few rows): their columns are
+    // split by bytes, not flops
+    const cases = [[60, 100, 100], [60, 100, 784], [100, 100, 60], [61, 33, 257], [257, 1000, 129], [64, 4096, 64], [1000, 33, 300], [600, 1000, 300], [1, 1000, 300], [5, 700, 257], [8, 2048, 100]];
     try {
       for (const [M, N, K] of cases)
         for (const [ta, tb] of [[false, false], [true, false], [false, true]]) {

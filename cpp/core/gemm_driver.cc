@@ -1,6 +1,6 @@
 // Threaded GEMM driver (parallel.h). Tall problems: a team (kernels().gemm_team) of row ranges
 // sharing each packed op(B) block. Otherwise: a grid of C blocks, kernels().gemm on each.
-// Column ranges are multiples of kColAlign (a multiple of every microkernel NR: 4, 16, 32), row
+// Column ranges are multiples of the microkernel's NR (KernelTable::gemm_nr: 4, 16, 32), row
 // ranges multiples of kRowAlign (a multiple of every MR: 4, 6, 8). Bit-identical results for any
 // thread count hold regardless, because the kernels' K-summation order per C(i,j) is independent
 // of M, N and the block (see cpp/kernels/README.md); the alignment only avoids edge tiles.
@@ -21,8 +21,11 @@ namespace {
 constexpr size_t kColAlign = 64;
 constexpr size_t kRowAlign = 24;  // = kStatRows (kernels.h), a multiple of every MR
 static_assert(kRowAlign % kStatRows == 0, "row splits must keep statistics chunks whole");
-constexpr double kMinFlops = 2e6;       // below ~1 MFLOP (2*M*N*K < 2e6): one thread
-constexpr double kMinFlopsPerTask = 1e6;
+// Below 1 MFLOP (2·M·N·K < 1e6, ~15 µs on one core) one thread; tasks of at least 0.5 MFLOP. The
+// pool's workers spin between the regions of a step, so a split costs ~1-2 µs: W1's 60×100×100
+// products (1.2 MFLOP) gain from 2 threads (W1 step 8-10% faster, paired in-process A/B).
+constexpr double kMinFlops = 1e6;
+constexpr double kMinFlopsPerTask = 5e5;
 constexpr size_t kStreamMaxRows = 8;        // the kernels' small-M (streaming) path: M <= MR
 constexpr double kMinStreamBytes = 256e3;   // op(B) bytes from which a streaming GEMM is split
 
@@ -148,29 +151,33 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
   }
 
   // Columns first (each task then packs only its own part of B); rows when N alone is too narrow.
-  const size_t col_blocks = ceil_div(N, kColAlign);
-  const size_t row_blocks = ceil_div(M, kRowAlign);
-  size_t tn = nt < col_blocks ? nt : col_blocks;
+  // Ranges are whole microkernel tiles (NR columns; kRowAlign rows, which keeps statistics chunks
+  // whole), balanced: task t of n gets units [t·u/n, (t+1)·u/n) (N = 100 on 2 threads with NR = 16:
+  // 48 + 52 columns, not 64 + 36).
+  const size_t col_align = kt.gemm_nr ? kt.gemm_nr : kColAlign;
+  const size_t col_units = ceil_div(N, col_align);
+  const size_t row_units = ceil_div(M, kRowAlign);
+  size_t tn = nt < col_units ? nt : col_units;
   size_t tm = nt / tn;
-  if (tm > row_blocks) tm = row_blocks;
+  if (tm > row_units) tm = row_units;
   if (tm < 1) tm = 1;
-  const size_t cols_per = ceil_div(col_blocks, tn) * kColAlign;
-  const size_t rows_per = ceil_div(row_blocks, tm) * kRowAlign;
-  tn = ceil_div(N, cols_per);
-  tm = ceil_div(M, rows_per);
   if (tn * tm <= 1) {
     kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, stats);
     return;
   }
-
+  auto bound = [](size_t t, size_t units, size_t tasks, size_t align, size_t total) {
+    return std::min(total, t * units / tasks * align);
+  };
   parallel_for(tn * tm, [&](size_t t) {
     const size_t bi = t / tn, bj = t % tn;
-    const size_t i0 = bi * rows_per, j0 = bj * cols_per;
-    const size_t m = (M - i0) < rows_per ? (M - i0) : rows_per;
-    const size_t n = (N - j0) < cols_per ? (N - j0) : cols_per;
+    const size_t i0 = bound(bi, row_units, tm, kRowAlign, M);
+    const size_t m = bound(bi + 1, row_units, tm, kRowAlign, M) - i0;
+    const size_t j0 = bound(bj, col_units, tn, col_align, N);
+    const size_t n = bound(bj + 1, col_units, tn, col_align, N) - j0;
+    if (m == 0 || n == 0) return;
     const float* a = trans_a ? A + i0 : A + i0 * lda;      // op(A) rows i0..
     const float* b = trans_b ? B + j0 * ldb : B + j0;      // op(B) cols j0..
-    if (stats) {  // rows_per is a multiple of kStatRows: chunk i0 / kStatRows starts this call
+    if (stats) {  // i0 is a multiple of kStatRows: chunk i0 / kStatRows starts this call
       const GemmColStats sub{stats->shift + j0, stats->part + i0 / kStatRows * 2 * stats->ldp + j0,
                              stats->ldp};
       kt.gemm(trans_a, trans_b, m, n, K, a, lda, b, ldb, C + i0 * ldc + j0, ldc, accumulate, &sub);

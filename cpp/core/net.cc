@@ -693,35 +693,51 @@ void Net::update_moving(const Workspace& ws, size_t B) {
 void Net::optimizer_step(double t) {
   const KernelTable& K = kernels();
   const OptimizerConfig& o = opt_;
-  for (const ParamSlot& slot : params_) {
-    // Elementwise: split into aligned flat ranges (same result for every split).
-    split(slot.size, slot.size, kFlatAlign, [&](size_t b, size_t e) {
-      ParamSlot p;
-      p.value = slot.value + b;
-      p.grad = slot.grad + b;
-      p.state1 = slot.state1 ? slot.state1 + b : nullptr;
-      p.state2 = slot.state2 ? slot.state2 + b : nullptr;
-      p.size = e - b;
-      switch (o.type) {
-        case Optim::sgd:
-          K.sgd_update(p.size, p.value, p.grad, p.state1, o.learning_rate, o.momentum, o.nesterov,
-                       o.weight_decay);
-          break;
-        case Optim::adam: {
-          const double b1t = std::pow(static_cast<double>(o.beta1), t);
-          const double b2t = std::pow(static_cast<double>(o.beta2), t);
-          const float lr_t = static_cast<float>(o.learning_rate * std::sqrt(1 - b2t) / (1 - b1t));
-          K.adam_update(p.size, p.value, p.grad, p.state1, p.state2, o.learning_rate, lr_t,
-                        o.beta1, o.beta2, o.epsilon, o.weight_decay);
-          break;
-        }
-        case Optim::rmsprop:
-          K.rmsprop_update(p.size, p.value, p.grad, p.state1, p.state2, o.learning_rate, o.rho,
-                           o.momentum, o.epsilon, o.weight_decay);
-          break;
-      }
-    });
+  float lr_t = 0.0f;
+  if (o.type == Optim::adam) {
+    const double b1t = std::pow(static_cast<double>(o.beta1), t);
+    const double b2t = std::pow(static_cast<double>(o.beta2), t);
+    lr_t = static_cast<float>(o.learning_rate * std::sqrt(1 - b2t) / (1 - b1t));
   }
+  // Elements [b, e) of one parameter (elementwise: the same result however they are split).
+  auto update = [&](const ParamSlot& slot, size_t b, size_t e) {
+    float* s1 = slot.state1 ? slot.state1 + b : nullptr;
+    float* s2 = slot.state2 ? slot.state2 + b : nullptr;
+    switch (o.type) {
+      case Optim::sgd:
+        K.sgd_update(e - b, slot.value + b, slot.grad + b, s1, o.learning_rate, o.momentum,
+                     o.nesterov, o.weight_decay);
+        break;
+      case Optim::adam:
+        K.adam_update(e - b, slot.value + b, slot.grad + b, s1, s2, o.learning_rate, lr_t,
+                      o.beta1, o.beta2, o.epsilon, o.weight_decay);
+        break;
+      case Optim::rmsprop:
+        K.rmsprop_update(e - b, slot.value + b, slot.grad + b, s1, s2, o.learning_rate, o.rho,
+                         o.momentum, o.epsilon, o.weight_decay);
+        break;
+    }
+  };
+  size_t total = 0;
+  for (const ParamSlot& slot : params_) total += slot.size;
+  const size_t nt = static_cast<size_t>(num_threads());
+  if (total < kParMin || nt <= 1) {
+    for (const ParamSlot& slot : params_) update(slot, 0, slot.size);
+    return;
+  }
+  // One parallel region for all parameters: pieces of about total / (4·threads) elements
+  // (aligned), a small parameter being one piece (W1 has 11 parameters; one region each would
+  // wake the pool 11 times for a few microseconds of work).
+  size_t per = (total + nt * 4 - 1) / (nt * 4);
+  per = (per + kFlatAlign - 1) / kFlatAlign * kFlatAlign;
+  opt_pieces_.clear();  // keeps its capacity: no allocation after the first step
+  for (size_t s = 0; s < params_.size(); ++s)
+    for (size_t b = 0; b < params_[s].size; b += per)
+      opt_pieces_.push_back({s, b, std::min(params_[s].size, b + per)});
+  parallel_for(opt_pieces_.size(), [&](size_t i) {
+    const OptPiece& q = opt_pieces_[i];
+    update(params_[q.slot], q.begin, q.end);
+  });
 }
 
 Status Net::recalibrate(const float* x, size_t n, size_t batch_size) {

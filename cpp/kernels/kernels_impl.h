@@ -995,6 +995,7 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
         &densenorm_f32_rmsprop_update__##isa,                                                    \
         &densenorm_f32_gemm_team__##isa,                                                         \
         &densenorm_f32_gemm_kblock__##isa,                                                       \
+        KGemm_::NR,                                                                              \
     };                                                                                           \
     return &table;                                                                               \
   }                                                                                              \

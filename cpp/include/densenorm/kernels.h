@@ -117,6 +117,10 @@ struct KernelTable {
   // the driver may compute blocks separately (each as a gemm of K = its length, which is one
   // block) and add them to C in block order — the same operations as one call.
   size_t (*gemm_kblock)(size_t K);
+
+  // The microkernel's tile width NR in floats (4 scalar, 16 AVX2, 32 AVX-512): the driver splits
+  // columns on multiples of it, so no split creates an edge tile.
+  size_t gemm_nr;
 };
 
 // The active table (best ISA the CPU and OS support, or the one DENSENORM_ISA forces).

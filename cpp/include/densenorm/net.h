@@ -167,6 +167,8 @@ class Net {
   std::vector<BlockSpec> blocks_;
   Loss loss_ = Loss::mean_squared_error;
   std::vector<ParamSlot> params_;
+  struct OptPiece { size_t slot, begin, end; };
+  std::vector<OptPiece> opt_pieces_;  // optimizer_step's split, reused across steps
   OptimizerConfig opt_;
   Workspace train_ws_;
   Workspace infer_ws_;  // recalibrate's
