@@ -87,6 +87,35 @@ describe('gemm kernels vs float64 reference', () => {
     });
   }
 
+  // Small products read op(A) in place (N <= 128) and B in place (M, K <= 128, B not transposed)
+  // instead of packing them; the arithmetic per element must be the packed path's exactly.
+  for (const isa of ['scalar', 'avx2', 'avx512']) {
+    const run = available.includes(isa) ? it : it.skip;
+    run(`${isa}: blocks read in place (small M, N, K) give the same bits as inside a big packed product`, () => {
+      const rand = rng(37);
+      const slice = (X, rows, cols, r0, r1, c0, c1) => {  // X[r0:r1, c0:c1] as a dense array
+        const out = new Float32Array((r1 - r0) * (c1 - c0));
+        for (let i = r0; i < r1; i++) out.set(X.subarray(i * cols + c0, i * cols + c1), (i - r0) * (c1 - c0));
+        return out;
+      };
+      const [M, N] = [300, 300];
+      for (const K of [100, 300])
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+          const A = randomArray(M * K, rand), B = randomArray(K * N, rand);
+          const C = new Float32Array(M * N);
+          native.gemm(isa, ta, tb, M, N, K, A, B, C, false);
+          for (const [i0, m, j0, n] of [[0, 60, 0, 100], [7, 128, 33, 128], [250, 50, 290, 10], [0, 300, 0, 100], [0, 60, 0, 300]]) {
+            const a = ta ? slice(A, K, M, 0, K, i0, i0 + m) : slice(A, M, K, i0, i0 + m, 0, K);
+            const b = tb ? slice(B, N, K, j0, j0 + n, 0, K) : slice(B, K, N, 0, K, j0, j0 + n);
+            const c = new Float32Array(m * n);
+            native.gemm(isa, ta, tb, m, n, K, a, b, c, false);
+            const want = slice(C, M, N, i0, i0 + m, j0, j0 + n);
+            expect(Buffer.from(c.buffer).equals(Buffer.from(want.buffer)), `K=${K} ta=${ta} tb=${tb} rows ${i0}+${m} cols ${j0}+${n}`).to.equal(true);
+          }
+        }
+    });
+  }
+
   // The batch-statistics epilogue: per 24-row chunk and column, Σ(c − shift) and Σ(c − shift)² of
   // the final C, taken from the tiles in registers.
   const STAT_ROWS = 24;
