@@ -209,8 +209,9 @@ describe('gemm kernels vs float64 reference', () => {
     const rand = rng(5);
     // W1-sized products (60×100 from 1 MFLOP: columns split on NR tiles, balanced, the last
     // tile partial), then bigger ones; the last three are streaming (few rows): their columns are
-    // split by bytes, not flops
-    const cases = [[60, 100, 100], [60, 100, 784], [100, 100, 60], [61, 33, 257], [257, 1000, 129], [64, 4096, 64], [1000, 33, 300], [600, 1000, 300], [1, 1000, 300], [5, 700, 257], [8, 2048, 100]];
+    // split by bytes, not flops. [520, 4100, 400] on 2 threads is the team path over two column
+    // blocks and two K blocks (its claim counters run across all four blocks).
+    const cases = [[60, 100, 100], [60, 100, 784], [100, 100, 60], [61, 33, 257], [520, 4100, 400], [257, 1000, 129], [64, 4096, 64], [1000, 33, 300], [600, 1000, 300], [1, 1000, 300], [5, 700, 257], [8, 2048, 100]];
     try {
       for (const [M, N, K] of cases)
         for (const [ta, tb] of [[false, false], [true, false], [false, true]]) {

@@ -130,7 +130,7 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
   if (kt.gemm_team && !streaming && M >= team_min_rows_per_thread() * nt) {
     TeamBarrier tb;
     tb.n = nt;  // nt <= num_threads(): parallel_team runs exactly nt members, or one alone
-    GemmTeam team{};
+    GemmTeam team;
     team.nthreads = nt;
     team.barrier = &team_barrier;
     team.ctx = &tb;

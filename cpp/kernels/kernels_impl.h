@@ -600,10 +600,15 @@ struct Gemm {
     }
   }
 
-  // Team GEMM (KernelTable::gemm_team): member tid owns an MR-aligned row range of C; the team
-  // packs each kc x nc block of op(B) once into a shared buffer (member t packs panels
-  // [t*np/T, (t+1)*np/T)), barrier, every member computes its rows, barrier. Same K blocks and
-  // per-element arithmetic as run() -> bit-identical to it.
+  // Team GEMM (KernelTable::gemm_team). Per op(B) block: members claim pieces of panels to pack
+  // into the shared buffer of that block's parity, barrier, then claim row chunks of C. Two
+  // buffers make one barrier per block enough: a member packing block b+1 has passed block b's
+  // barrier, so every member has finished computing block b−1, the last reader of that buffer.
+  // Claims come from counters numbered across the product: a member whose claim falls past the
+  // current block keeps it for the block it belongs to (all members walk the blocks in order).
+  // Row chunks: blocks of MCb rows (the cache blocking), the last rows in quarter-size chunks so
+  // the members finish together. Same K blocks and per-element arithmetic as run() ->
+  // bit-identical to it, whoever computes which chunk.
   static void run_team(GemmTeam* team, size_t tid, bool trans_a, bool trans_b, size_t M,
                        size_t N, size_t K, const float* A, size_t lda, const float* B,
                        size_t ldb, float* C, size_t ldc, bool accumulate,
@@ -614,36 +619,58 @@ struct Gemm {
     size_t KB = (K + nkb - 1) / nkb;
     KB = (KB + 3) & ~static_cast<size_t>(3);
     const size_t NCb = bl.nc;
-    // This member's rows: blocks of MR rows (kStatRows with stats: no chunk is split) split evenly.
+    // Row chunks: whole MR tiles (whole statistics chunks with stats).
     const size_t unit = stats ? kStatRows : MR;
-    const size_t mblocks = (M + unit - 1) / unit;
-    const size_t r0 = min_sz(M, (tid * mblocks / T) * unit);
-    const size_t r1 = min_sz(M, ((tid + 1) * mblocks / T) * unit);
-    const size_t myM = r1 - r0;
-    const size_t nmb = myM ? (myM + bl.mc - 1) / bl.mc : 1;
-    size_t MCb = (myM + nmb - 1) / nmb;
-    MCb = (MCb + MR - 1) / MR * MR;
-    if (MCb == 0) MCb = MR;
-    float* apack = kernel_scratch(1, min_sz(MCb, (myM + MR - 1) / MR * MR + MR) * KB);
-    if (tid == 0) team->shared_bpack = kernel_scratch(3, KB * min_sz(NCb, (N + NR - 1) / NR * NR));
+    const size_t nmb = (M + bl.mc - 1) / bl.mc;
+    size_t big = (M + nmb - 1) / nmb;
+    big = (big + unit - 1) / unit * unit;
+    size_t small = big / 4 / unit * unit;
+    if (small < unit) small = unit;
+    const size_t tail = T * big;
+    const size_t n_big = M > tail ? (M - tail) / big : 0;
+    const size_t rest = M - n_big * big;
+    const size_t nchunks = n_big + (rest + small - 1) / small;
+    float* apack = kernel_scratch(1, big * KB);
+    const size_t npan_max = (min_sz(NCb, N) + NR - 1) / NR;
+    const size_t bsize = KB * npan_max * NR;
+    if (tid == 0) team->shared_bpack = kernel_scratch(3, 2 * bsize);
     if (!team->barrier(team)) return;
-    float* bpack = team->shared_bpack;
+    float* const bufs[2] = {team->shared_bpack, team->shared_bpack + bsize};
+    constexpr size_t kNone = ~static_cast<size_t>(0);
+    size_t pack_claim = kNone, rows_claim = kNone;
+    size_t pack_base = 0, rows_base = 0, blk = 0;
     for (size_t jc = 0; jc < N; jc += NCb) {
       const size_t nc = min_sz(NCb, N - jc);
       const size_t np = (nc + NR - 1) / NR;
-      const size_t p0 = tid * np / T, p1 = (tid + 1) * np / T;
-      for (size_t pc = 0; pc < K; pc += KB) {
+      // Pieces of about np / (4T) panels: a few per member.
+      const size_t per = (np + 4 * T - 1) / (4 * T);
+      const size_t npieces = (np + per - 1) / per;
+      for (size_t pc = 0; pc < K; pc += KB, ++blk) {
         const size_t kc = min_sz(KB, K - pc);
         const bool beta = accumulate || pc > 0;
-        if (p1 > p0)
+        float* bpack = bufs[blk & 1];
+        for (;;) {
+          if (pack_claim == kNone) pack_claim = team->next_pack.fetch_add(1, std::memory_order_relaxed);
+          if (pack_claim >= pack_base + npieces) break;
+          const size_t p0 = (pack_claim - pack_base) * per, p1 = min_sz(np, p0 + per);
           pack_b(trans_b, B, ldb, pc, jc + p0 * NR, kc, min_sz(nc, p1 * NR) - p0 * NR,
                  bpack + p0 * kc * NR);
+          pack_claim = kNone;
+        }
+        pack_base += npieces;
         if (!team->barrier(team)) return;
         const GemmColStats* st = pc + kc == K ? stats : nullptr;
-        for (size_t ic = r0; ic < r1; ic += MCb)
-          compute_rows(trans_a, A, lda, ic, pc, min_sz(MCb, r1 - ic), kc, nc, bpack, apack, C,
-                       ldc, jc, beta, st);
-        if (!team->barrier(team)) return;
+        for (;;) {
+          if (rows_claim == kNone) rows_claim = team->next_rows.fetch_add(1, std::memory_order_relaxed);
+          if (rows_claim >= rows_base + nchunks) break;
+          const size_t g = rows_claim - rows_base;
+          const size_t r0 = g < n_big ? g * big : n_big * big + (g - n_big) * small;
+          const size_t r1 = min_sz(M, g < n_big ? r0 + big : r0 + small);
+          compute_rows(trans_a, A, lda, r0, pc, r1 - r0, kc, nc, bpack, apack, C, ldc, jc, beta,
+                       st);
+          rows_claim = kNone;
+        }
+        rows_base += nchunks;
       }
     }
   }

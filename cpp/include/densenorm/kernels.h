@@ -3,6 +3,7 @@
 // All matrices are row-major float32. No entry allocates, throws, or spawns threads:
 // threading belongs to the drivers in core/ (see cpp/kernels/README.md).
 #pragma once
+#include <atomic>
 #include <cstddef>
 
 namespace densenorm {
@@ -14,12 +15,19 @@ const char* isa_name(Isa isa);  // "scalar" | "avx2" | "avx512"
 enum class Act : int { linear = 0, relu = 1, sigmoid = 2, tanh = 3, softmax = 4 };
 
 // Team state for KernelTable::gemm_team (set up by the caller, see gemm_driver.cc).
+// Work is claimed, not assigned: members take the next piece from a shared counter, so a member
+// slowed down (a busy sibling hyperthread, a descheduled vCPU) does less of it instead of making
+// the others wait at the barrier.
 struct GemmTeam {
-  size_t nthreads;
+  size_t nthreads = 1;
   // Waits until every member arrived; false when the team aborted (a member threw): return.
-  bool (*barrier)(GemmTeam* team);
-  void* ctx;                     // the barrier's state
-  float* volatile shared_bpack;  // published by member 0 before the first barrier
+  bool (*barrier)(GemmTeam* team) = nullptr;
+  void* ctx = nullptr;                     // the barrier's state
+  float* volatile shared_bpack = nullptr;  // published by member 0 before the first barrier
+  // Claim counters (pieces of op(B) to pack, row chunks of C to compute), numbered across the
+  // whole product in block order; every member walks the blocks in the same order.
+  std::atomic<size_t> next_pack{0};
+  std::atomic<size_t> next_rows{0};
 };
 
 // Optional GEMM epilogue for a product feeding batch normalization: per-column shifted sums of
@@ -103,12 +111,12 @@ struct KernelTable {
                          float lr, float rho, float momentum, float eps, float weight_decay);
 
   // Cooperative (team) GEMM, same contract as gemm: every member tid (0..team->nthreads-1) calls
-  // it at the same time with the same arguments. Member tid computes its own MR-aligned row range
-  // of C (so it packs only its rows of op(A)); the op(B) panels of each K block are packed once,
-  // into a buffer shared by the team, each member packing a share of the panels, with
-  // team->barrier() between the pack and compute phases. The K blocks and per-C(i,j) arithmetic
-  // are gemm's, so results are bit-identical to gemm for every team size.
-  // With stats, member ranges start on kStatRows boundaries.
+  // it at the same time with the same arguments. Each op(B) block (K block × column block) is
+  // packed once into a buffer shared by the team (double-buffered), members claiming pieces of
+  // panels; team->barrier(); then members claim row chunks of C (packing their rows of op(A)) and
+  // compute them against it. The K blocks and per-C(i,j) arithmetic are gemm's, so results are
+  // bit-identical to gemm for every team size and every claim order. With stats, chunks are
+  // whole kStatRows chunks.
   void (*gemm_team)(GemmTeam* team, size_t tid, bool trans_a, bool trans_b, size_t M, size_t N,
                     size_t K, const float* A, size_t lda, const float* B, size_t ldb,
                     float* C, size_t ldc, bool accumulate, const GemmColStats* stats);
