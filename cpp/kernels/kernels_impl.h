@@ -531,15 +531,8 @@ struct Gemm {
     }
   }
 
-  // Row block [ic, ic+mc) of C against the packed B block (nc columns): pack A, run the tiles.
+  // Row block [ic, ic+mc) of C against a B block (nc columns): pack A (AM 0), run the tiles.
   // st (last K block only): the batch-statistics epilogue; rows are the call's (chunk = row / kStatRows).
-  static inline void compute_rows(bool trans_a, const float* A, size_t lda, size_t ic, size_t pc,
-                                  size_t mc, size_t kc, size_t nc, const float* bpack,
-                                  float* apack, float* C, size_t ldc, size_t jc, bool beta,
-                                  const GemmColStats* st = nullptr) {
-    compute_rows_t<0>(trans_a, A, lda, ic, pc, mc, kc, nc, bpack, nullptr, 0, apack, C, ldc, jc,
-                      beta, st);
-  }
   // AM (see ukernel_t): 0 packs op(A) into apack; 1, 2 read it in place. bdirect (nullable): full
   // B panels read in place from bdirect + jr (row stride ldb); bpack then holds only the packed
   // partial last panel. Without bdirect, bpack holds every panel of the block.
@@ -630,7 +623,8 @@ struct Gemm {
     const size_t n_big = M > tail ? (M - tail) / big : 0;
     const size_t rest = M - n_big * big;
     const size_t nchunks = n_big + (rest + small - 1) / small;
-    float* apack = kernel_scratch(1, big * KB);
+    const bool direct_a = N <= kDirectMaxN;  // as in run(): op(A) read in place
+    float* apack = direct_a ? nullptr : kernel_scratch(1, big * KB);
     const size_t npan_max = (min_sz(NCb, N) + NR - 1) / NR;
     const size_t bsize = KB * npan_max * NR;
     if (tid == 0) team->shared_bpack = kernel_scratch(3, 2 * bsize);
@@ -666,8 +660,15 @@ struct Gemm {
           const size_t g = rows_claim - rows_base;
           const size_t r0 = g < n_big ? g * big : n_big * big + (g - n_big) * small;
           const size_t r1 = min_sz(M, g < n_big ? r0 + big : r0 + small);
-          compute_rows(trans_a, A, lda, r0, pc, r1 - r0, kc, nc, bpack, apack, C, ldc, jc, beta,
-                       st);
+          if (!direct_a)
+            compute_rows_t<0>(trans_a, A, lda, r0, pc, r1 - r0, kc, nc, bpack, nullptr, 0, apack,
+                              C, ldc, jc, beta, st);
+          else if (!trans_a)
+            compute_rows_t<1>(trans_a, A, lda, r0, pc, r1 - r0, kc, nc, bpack, nullptr, 0, apack,
+                              C, ldc, jc, beta, st);
+          else
+            compute_rows_t<2>(trans_a, A, lda, r0, pc, r1 - r0, kc, nc, bpack, nullptr, 0, apack,
+                              C, ldc, jc, beta, st);
           rows_claim = kNone;
         }
         rows_base += nchunks;
