@@ -46,6 +46,24 @@ describe('thread-count independence', function () {
         dn.layers.dense({ units: classes, activation: 'softmax' }),
       ],
     },
+    {
+      // W1's sizes: the 100-wide layers' backward products (1.2 MFLOP each) run side by side on
+      // 2 threads (dW on one, dX on the other) and split by the GEMM driver on 3.
+      name: 'Dense→BN→sigmoid ×3 at 100 units, batch 60 (W1 sizes), sgd',
+      inDim: 784, classes: 10, batchSize: 60, optimizer: () => dn.optimizers.sgd({ learningRate: 0.01 }),
+      layers: (inDim, classes) => [
+        dn.layers.dense({ units: 100, inputShape: [inDim], useBias: false }),
+        dn.layers.batchNormalization(),
+        dn.layers.activation({ activation: 'sigmoid' }),
+        dn.layers.dense({ units: 100, useBias: false }),
+        dn.layers.batchNormalization(),
+        dn.layers.activation({ activation: 'sigmoid' }),
+        dn.layers.dense({ units: 100, useBias: false }),
+        dn.layers.batchNormalization(),
+        dn.layers.activation({ activation: 'sigmoid' }),
+        dn.layers.dense({ units: classes, activation: 'softmax' }),
+      ],
+    },
   ];
 
   for (const c of cases) {
@@ -57,7 +75,7 @@ describe('thread-count independence', function () {
         const m = dn.sequential({ layers: c.layers(c.inDim, c.classes) });
         m.compile({ optimizer: c.optimizer(), loss: 'sparseCategoricalCrossentropy' });
         const before = snapshot(m);
-        await m.fit(x, y, { epochs: 2, batchSize: 300, seed: 3 });
+        await m.fit(x, y, { epochs: 2, batchSize: c.batchSize ?? 300, seed: 3 });
         const w = snapshot(m);
         expect(w).to.not.deep.equal(before);  // training moved the weights (not vacuous)
         const p = Array.from(m.predict(x).data);

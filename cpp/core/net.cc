@@ -421,6 +421,16 @@ void Net::bn_dx(const KernelTable& K, Workspace& ws, const float* dU, const floa
   });
 }
 
+// Whether a layer's two backward products, dW = Xᵀ·dZ and dX = dZ·Wᵀ (the same 2·B·in·out flops
+// each), run better side by side, one thread each, than one after the other, each split by the
+// GEMM driver: on exactly 2 threads, while a product is too small to split well (< 4 MFLOP) but
+// big enough to pay for waking the pool (>= 0.2 MFLOP).
+static bool pair_concurrently(size_t batch, size_t in, size_t out) {
+  const double flops = 2.0 * static_cast<double>(batch) * static_cast<double>(in) *
+                       static_cast<double>(out);
+  return num_threads() == 2 && flops >= 2e5 && flops < 4e6;
+}
+
 void Net::backward(Workspace& ws, const float* x, size_t B, float* cur, bool dy_is_logits,
                    float* dx) {
   const KernelTable& K = kernels();
@@ -461,7 +471,22 @@ void Net::backward(Workspace& ws, const float* x, size_t B, float* cur, bool dy_
     if (s.pre_act != Act::linear) act_grad(K, d, A, B, n, s.pre_act, d);
 
     float* next = (cur == ws.g0.data()) ? ws.g1.data() : ws.g0.data();
-    if (s.kernel) {
+    if (s.kernel && s.dense_trainable && (kk == 0 ? dx : next) && pair_concurrently(B, s.in, n)) {
+      // dW and dX at once, one thread each (W1's 100-wide layers: two 1.2 MFLOP products, which
+      // split one after the other cost two pool round trips and half-width tiles).
+      float* target = kk == 0 ? dx : next;
+      parallel_for(2, [&](size_t t) {
+        if (t == 0) {
+          K.gemm(true, false, s.in, n, B, X, s.in, d, n, s.grad_kernel, n, false, nullptr);
+          if (s.grad_bias) {
+            if (skip_bias) std::memset(s.grad_bias, 0, n * sizeof(float));
+            else K.col_sum(d, B, n, n, s.grad_bias);
+          }
+        } else {
+          K.gemm(false, true, B, s.in, n, d, n, s.kernel, n, target, s.in, false, nullptr);
+        }
+      });
+    } else if (s.kernel) {
       if (s.dense_trainable) {
         gemm(true, false, s.in, n, B, X, s.in, d, n, s.grad_kernel, n, false);
         if (s.grad_bias) {

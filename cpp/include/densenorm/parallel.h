@@ -25,9 +25,10 @@ void parallel_for(size_t n_tasks, const std::function<void(size_t)>& fn);
 size_t parallel_team(size_t n, const std::function<void(size_t tid, size_t team)>& fn);
 
 // Threaded GEMM over kernels().gemm / gemm_team, same contract as KernelTable::gemm. Tall
-// problems (M >= 64·threads) run as a team (row ranges, op(B) packed once and shared); others split
-// C into column ranges (multiples of the kernel's register tile). Results are bit-identical for
-// every thread count; problems under ~1 MFLOP stay on one thread.
+// problems (M >= 256·threads) run as a team (row chunks claimed dynamically, op(B) packed once and
+// shared); others split C into balanced column ranges of whole register tiles (rows when N is too
+// narrow). Results are bit-identical for every thread count; problems under 1 MFLOP stay on one
+// thread.
 // stats (nullable): the batch-statistics epilogue (kernels.h GemmColStats), bit-identical for
 // every thread count too.
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
