@@ -1,9 +1,11 @@
-// Module exports only: backend info, thread count, the NativeNet class and a GEMM for tests.
+// Module exports only: backend info, thread count, the NativeNet class, the input finiteness
+// check the façade runs on every batch, and a GEMM for tests.
 #include <napi.h>
 
 #include "args.h"
 #include "densenorm/kernels.h"
 #include "densenorm/parallel.h"
+#include "densenorm/validate.h"
 
 namespace densenorm_binding {
 Napi::Function DefineNet(Napi::Env env);
@@ -70,6 +72,14 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// firstNonFinite(x): index of the first NaN or ±Infinity in the Float32Array x, or -1.
+Napi::Value FirstNonFinite(const Napi::CallbackInfo& info) {
+  size_t n = 0;
+  const float* x = f32(info[0], "x", SIZE_MAX, false, &n);
+  const size_t i = densenorm::first_non_finite(x, n);
+  return Napi::Number::New(info.Env(), i == n ? -1.0 : static_cast<double>(i));
+}
+
 }  // namespace
 }  // namespace densenorm_binding
 
@@ -78,6 +88,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("backend", Napi::Function::New(env, Backend));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite));
   exports.Set("NativeNet", DefineNet(env));
   return exports;
 }

@@ -118,6 +118,8 @@ export interface NativeAddon {
     shift?: Float32Array,
     part?: Float32Array,
   ): void;
+  /** Index of the first NaN or ±Infinity in x, or -1 (a vectorized loop; the façade's input check). */
+  firstNonFinite(x: Float32Array): number;
   NativeNet: new (spec: NativeNetSpec) => NativeNet;
 }
 

@@ -1,7 +1,10 @@
 // Bad input gets a TypeError (wrong type) or RangeError (bad value) naming the argument, and a
 // rejected call leaves the model exactly as it was.
 import { expect } from 'chai';
+import { createRequire } from 'node:module';
 import { dn, isa, X, Y, snapshot, caught, tinyModel } from './helpers.mjs';
+
+const require = createRequire(import.meta.url);
 
 const model = (loss = 'categoricalCrossentropy') => tinyModel({ seed: 3, loss });
 
@@ -123,6 +126,28 @@ describe(`argument errors (isa=${isa})`, () => {
       expect(() => m.trainOnBatch(bad, Y)).to.throw(RangeError, /for x\b/);
       bad[2][1] = Infinity;
       expect(() => m.trainOnBatch(bad, Y)).to.throw(RangeError, /finite/);
+    });
+
+    it('the finiteness check finds the first NaN/±Infinity at any position (native, blocks of 1024), and the message gives its index', () => {
+      const { native } = require('../dist/native.js');
+      for (const n of [0, 1, 7, 1023, 1024, 1025, 5000]) {
+        const a = new Float32Array(n).map((_, i) => (i % 3 === 0 ? -0 : i % 3 === 1 ? 1e-40 : 3.4e38));
+        expect(native.firstNonFinite(a), `n=${n}, all finite (±0, denormal, huge)`).to.equal(-1);
+        for (const pos of [0, 1022, 1023, 1024, 2047, n - 1]) {
+          if (pos < 0 || pos >= n) continue;
+          for (const v of [NaN, Infinity, -Infinity]) {
+            const b = a.slice();
+            b[pos] = v;
+            if (pos + 5 < n) b[pos + 5] = NaN;  // a later one is not the answer
+            expect(native.firstNonFinite(b), `n=${n} pos=${pos} v=${v}`).to.equal(pos);
+          }
+        }
+      }
+      expect(() => native.firstNonFinite(new Float64Array(3))).to.throw(TypeError, /for x\b/);
+      const bad = X.map((r) => r.slice());
+      bad[1][2] = -Infinity;
+      const cols = X[0].length;
+      expect(() => m.trainOnBatch(bad, Y)).to.throw(RangeError, new RegExp(`-Infinity at index ${cols + 2}\\b`));
     });
 
     it('a Float64Array or a string as x → TypeError naming x', async () => {

@@ -686,10 +686,10 @@ function weightMap(l: Layer): Record<string, Float32Array> {
 }
 
 function checkFinite(data: Float32Array, argName: string): void {
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      throw new RangeError(`Expected finite values for ${argName} but received ${describe(data[i])} at index ${i}`);
-    }
+  // Natively: a JS loop over W1's 60×784 batch took 60-130 µs, a sixth of the training step.
+  const i = native.firstNonFinite(data);
+  if (i >= 0) {
+    throw new RangeError(`Expected finite values for ${argName} but received ${describe(data[i])} at index ${i}`);
   }
 }
 
