@@ -5,7 +5,7 @@
 #include "args.h"
 #include "densenorm/kernels.h"
 #include "densenorm/parallel.h"
-#include "densenorm/validate.h"
+#include "densenorm/batch.h"
 
 namespace densenorm_binding {
 Napi::Function DefineNet(Napi::Env env);
@@ -80,6 +80,36 @@ Napi::Value FirstNonFinite(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), i == n ? -1.0 : static_cast<double>(i));
 }
 
+// gatherRows(src, rowLen, order, start, n, dst): dst row i = src row order[start + i], i < n (fit's
+// shuffled batches). Every index is checked against src's rows first.
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t src_len = 0, order_len = 0, dst_len = 0;
+  const float* src = f32(info[0], "src", SIZE_MAX, false, &src_len);
+  const size_t row_len = count(info[1], "rowLen", src_len);
+  if (row_len == 0) throw_range(env, "Expected a positive rowLen but received 0");
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw_type(env, "order", "an Int32Array", info[2]);
+  auto order_arr = info[2].As<Napi::Int32Array>();
+  order_len = order_arr.ElementLength();
+  const int32_t* order = order_arr.Data();
+  const size_t start = count(info[3], "start", order_len);
+  const size_t n = count(info[4], "n", order_len - start);
+  float* dst = f32(info[5], "dst", SIZE_MAX, false, &dst_len);
+  if (dst_len < n * row_len)
+    throw_range(env, "Expected at least " + std::to_string(n * row_len) + " elements for dst but received " +
+                         std::to_string(dst_len));
+  const size_t src_rows = src_len / row_len;
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t r = order[start + i];
+    if (r < 0 || static_cast<size_t>(r) >= src_rows)
+      throw_range(env, "Expected row indices in [0, " + std::to_string(src_rows) + ") for order but received " +
+                           std::to_string(r) + " at " + std::to_string(start + i));
+  }
+  densenorm::gather_rows(src, row_len, order + start, n, dst);
+  return env.Undefined();
+}
+
 }  // namespace
 }  // namespace densenorm_binding
 
@@ -89,6 +119,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite));
+  exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   exports.Set("NativeNet", DefineNet(env));
   return exports;
 }

@@ -120,6 +120,8 @@ export interface NativeAddon {
   ): void;
   /** Index of the first NaN or ±Infinity in x, or -1 (a vectorized loop; the façade's input check). */
   firstNonFinite(x: Float32Array): number;
+  /** dst row i = src row order[start + i] for i < n (rows of rowLen floats; indices checked). */
+  gatherRows(src: Float32Array, rowLen: number, order: Int32Array, start: number, n: number, dst: Float32Array): void;
   NativeNet: new (spec: NativeNetSpec) => NativeNet;
 }
 

@@ -150,6 +150,26 @@ describe(`argument errors (isa=${isa})`, () => {
       expect(() => m.trainOnBatch(bad, Y)).to.throw(RangeError, new RegExp(`-Infinity at index ${cols + 2}\\b`));
     });
 
+    it("fit's native row gather: rows in the given order, and bad indices or arrays → errors naming the argument", () => {
+      const { native } = require('../dist/native.js');
+      const rows = 7, len = 5;
+      const src = new Float32Array(rows * len).map((_, i) => i + 0.5);
+      const order = Int32Array.from([3, 0, 6, 6, 2, 1, 5, 4]);
+      const dst = new Float32Array(4 * len).fill(-1);
+      native.gatherRows(src, len, order, 2, 3, dst);  // rows 6, 6, 2
+      const want = [6, 6, 2].flatMap((r) => Array.from(src.subarray(r * len, (r + 1) * len)));
+      expect(Array.from(dst.subarray(0, 3 * len))).to.deep.equal(want);
+      expect(Array.from(dst.subarray(3 * len))).to.deep.equal(new Array(len).fill(-1));  // untouched
+      native.gatherRows(src, len, order, 0, 0, dst);  // nothing to do
+      expect(() => native.gatherRows(src, len, Int32Array.from([0, 7]), 0, 2, dst)).to.throw(RangeError, /for order but received 7 at 1/);
+      expect(() => native.gatherRows(src, len, Int32Array.from([-1]), 0, 1, dst)).to.throw(RangeError, /for order but received -1/);
+      expect(() => native.gatherRows(src, len, [0, 1], 0, 2, dst)).to.throw(TypeError, /for order\b/);
+      expect(() => native.gatherRows(src, len, order, 0, 5, dst)).to.throw(RangeError, /for dst\b/);
+      expect(() => native.gatherRows(src, len, order, 7, 2, dst)).to.throw(RangeError, /for n\b/);
+      expect(() => native.gatherRows(src, 0, order, 0, 1, dst)).to.throw(RangeError, /rowLen/);
+      expect(() => native.gatherRows(new Float64Array(4), 1, order, 0, 1, dst)).to.throw(TypeError, /for src\b/);
+    });
+
     it('a Float64Array or a string as x → TypeError naming x', async () => {
       const f64 = new Float64Array(12);
       for (const bad of [f64, 'hello', 42, { data: [1, 2, 3] }]) {

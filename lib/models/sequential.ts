@@ -524,11 +524,9 @@ export class Sequential {
           // A trailing single row cannot be batch-normalized: fold it into this batch.
           if (hasTrainableBn && rows - (start + n) === 1) n += 1;
           for (const cb of callbacks) await cb.onBatchBegin?.(batchIndex);
-          for (let i = 0; i < n; i++) {
-            const r = order[start + i];
-            bx.set(xt.data.subarray(r * inDim, (r + 1) * inDim), i * inDim);
-            by.set(yAll.subarray(r * yPerRow, (r + 1) * yPerRow), i * yPerRow);
-          }
+          // Natively: one typed-array view per row cost ~130 µs a W1 batch, a third of its step.
+          native.gatherRows(xt.data, inDim, order, start, n, bx);
+          native.gatherRows(yAll, yPerRow, order, start, n, by);
           const net = this.graph(inDim);
           net.setLearningRate(c.optimizer.learningRate);
           let res: StepResult;

@@ -1,4 +1,4 @@
-#include "densenorm/validate.h"
+#include "densenorm/batch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -24,6 +24,12 @@ size_t first_non_finite(const float* x, size_t n) {
         if (!std::isfinite(x[i])) return i;
   }
   return n;
+}
+
+void gather_rows(const float* src, size_t row_len, const int32_t* rows, size_t n, float* dst) {
+  for (size_t i = 0; i < n; ++i)
+    std::memcpy(dst + i * row_len, src + static_cast<size_t>(rows[i]) * row_len,
+                row_len * sizeof(float));
 }
 
 }  // namespace densenorm
