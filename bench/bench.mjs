@@ -273,6 +273,30 @@ function benchTrain(name, sizes, act, optimizer, batch, t) {
   return { facade, native: nat };
 }
 
+// model.fit, the loop users run: per batch it gathers the shuffled rows, checks them and runs the
+// step off the event loop (trainStepAsync), so it pays an async round trip per batch. Timed over
+// whole epochs of `nb` batches; reported per batch, beside the native step of the same run.
+async function benchFit(name, sizes, act, optimizer, batch, nb, t) {
+  const model = mlp(sizes, act, optimizer);
+  const rows = batch * nb;
+  const x = dn.tensor(randn(rows * sizes[0], 21), [rows, sizes[0]]);
+  const y = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) y[i] = (i * 7) % sizes[sizes.length - 1];
+  const yt = dn.tensor(y, [rows, 1]);
+  const epoch = () => model.fit(x, yt, { epochs: 1, batchSize: batch, verbose: 0 });
+  for (let i = 0; i < WARMUP; i++) await epoch();
+  const ts = [];
+  for (let r = 0; r < REPS; r++) {
+    const t0 = performance.now();
+    await epoch();
+    ts.push((performance.now() - t0) / nb);
+  }
+  model.dispose();
+  const res = stats(ts);
+  emit({ figure: 'fit', workload: name, mode: 'train', threads: t, batch, api: 'model.fit', batches_per_epoch: nb, ...res, samples_per_s: +(batch / res.median_ms * 1e3).toFixed(1) });
+  return res;
+}
+
 function benchW3(lim, t, gemmFwd) {
   const I = QUICK ? 96 : 4096, O = I, B = QUICK ? 48 : 1024;
   const m = dn.sequential();
@@ -442,15 +466,15 @@ function overRounds(list) {
 }
 const peerTag = (r) => `t=${r.threads}${r.peer.includes('passive') ? ' passive' : ''}`;
 
-function main() {
+async function main() {
   try {
-    runBench();
+    await runBench();
   } finally {
     removeLimitsTmp();
   }
 }
 
-function runBench() {
+async function runBench() {
   const t0 = performance.now();
   const be = native.backend();
   log(`# densenorm bench${QUICK ? ' (QUICK: tiny sizes, 1 rep — not a measurement)' : ''}: isa=${be.isa} detected=${be.detected} threads=${THREADS.join(',')} ` +
@@ -621,6 +645,22 @@ function runBench() {
       fwd_ms: fwd.median_ms, fwd_gflops: fwd.gflops, fwd_pct_peak_local: fwd.pct_peak_local, fwd_ms_per_round: fwd.per_round_ms,
       fwd_bwd_ms: fb.median_ms, fwd_bwd_gflops: fb.gflops, fwd_bwd_pct_peak_local: fb.pct_peak_local, fwd_bwd_ms_per_round: fb.per_round_ms });
   }
+  log('');
+  log('## model.fit (the training loop users call; ms per batch, median of whole epochs, against the native step of the rounds)');
+  log('| workload | threads | model.fit per batch | native step (rounds) | fit ÷ step |');
+  log('|---|---|---|---|---|');
+  for (const t of THREADS) {
+    native.setNumThreads(t);
+    const fits = [
+      ['W1-bn-paper-mnist', B1, await benchFit('W1-bn-paper-mnist', QUICK ? [784, 16, 16, 16, 10] : [784, 100, 100, 100, 10], 'sigmoid', dn.optimizers.sgd({ learningRate: 0.01 }), B1, QUICK ? 3 : 50, t), (rd) => rd.per[t].w1.native],
+      ['W2-mlp-wide', B2, await benchFit('W2-mlp-wide', QUICK ? [784, 32, 32, 10] : [784, 1024, 1024, 10], 'relu', dn.optimizers.adam({ learningRate: 1e-3 }), B2, QUICK ? 3 : 8, t), (rd) => rd.per[t].w2.native],
+    ];
+    for (const [wl, batch, f, pick] of fits) {
+      const step = overRounds(rounds.map(pick));
+      log(`| ${wl} train B=${batch} | ${t} | ${mmm(f)} | ${fmt(step.median_ms)} | ${fmt(f.median_ms / step.median_ms, 2)} |`);
+    }
+  }
+  native.setNumThreads(saved);
   if (torch.note) log(`torch: ${torch.note}`);
   if (ort.note) log(`onnxruntime-node: ${ort.note}`);
   log('façade = public API (model.trainOnBatch / model.predict, with its per-call validation); native = the same fused NativeNet called directly; W3 and GEMM rows are native only.');
@@ -635,4 +675,7 @@ function runBench() {
   log(`# done in ${((performance.now() - t0) / 1000).toFixed(1)} s (${R} round${R > 1 ? 's' : ''})`);
 }
 
-main();
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -48,6 +48,9 @@ describe('bench (quick mode)', function () {
     }
     expect(json.some((r) => r.figure === 'infer' && r.batch === 1 && r.api === 'NativeNet.predict')).to.equal(true);
     expect(json.some((r) => r.figure === 'train' && r.api === 'model.trainOnBatch')).to.equal(true);
+    // model.fit per batch, for W1 and W2 at every thread count
+    for (const wl of ['W1-bn-paper-mnist', 'W2-mlp-wide'])
+      expect(json.some((r) => r.figure === 'fit' && r.workload === wl && r.api === 'model.fit' && r.median_ms > 0), `fit ${wl}`).to.equal(true);
   });
 
   it('reports each GEMM and W3 figure against a local peak measured around it', function () {
