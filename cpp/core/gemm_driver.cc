@@ -1,5 +1,6 @@
-// Threaded GEMM driver (parallel.h). Tall problems: a team (kernels().gemm_team) of row ranges
-// sharing each packed op(B) block. Otherwise: a grid of C blocks, kernels().gemm on each.
+// Threaded GEMM driver (parallel.h). Tall problems: a team (kernels().gemm_team) whose members
+// claim row chunks against each shared packed op(B) block. Otherwise: a grid of balanced C blocks,
+// kernels().gemm on each.
 // Column ranges are multiples of the microkernel's NR (KernelTable::gemm_nr: 4, 16, 32), row
 // ranges multiples of kRowAlign (a multiple of every MR: 4, 6, 8). Bit-identical results for any
 // thread count hold regardless, because the kernels' K-summation order per C(i,j) is independent
