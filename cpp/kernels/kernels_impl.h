@@ -517,22 +517,31 @@ struct Gemm {
         const GemmColStats* st = pc + kc == K ? stats : nullptr;
         for (size_t ic = 0; ic < M; ic += MCb) {
           const size_t mc = min_sz(MCb, M - ic);
-          if (!direct_a)
-            compute_rows_t<0>(trans_a, A, lda, ic, pc, mc, kc, nc, bpack, bdirect, ldb, apack, C,
-                              ldc, jc, beta, st);
-          else if (!trans_a)
-            compute_rows_t<1>(trans_a, A, lda, ic, pc, mc, kc, nc, bpack, bdirect, ldb, apack, C,
-                              ldc, jc, beta, st);
-          else
-            compute_rows_t<2>(trans_a, A, lda, ic, pc, mc, kc, nc, bpack, bdirect, ldb, apack, C,
-                              ldc, jc, beta, st);
+          compute_rows(direct_a, trans_a, A, lda, ic, pc, mc, kc, nc, bpack, bdirect, ldb, apack,
+                       C, ldc, jc, beta, st);
         }
       }
     }
   }
 
-  // Row block [ic, ic+mc) of C against a B block (nc columns): pack A (AM 0), run the tiles.
-  // st (last K block only): the batch-statistics epilogue; rows are the call's (chunk = row / kStatRows).
+  // Row block [ic, ic+mc) of C against a B block (nc columns): pack op(A) (unless direct_a: read
+  // in place, AM 1 or 2 by trans_a), run the tiles. st (last K block only): the batch-statistics
+  // epilogue; rows are the call's (chunk = row / kStatRows).
+  static inline void compute_rows(bool direct_a, bool trans_a, const float* A, size_t lda,
+                                  size_t ic, size_t pc, size_t mc, size_t kc, size_t nc,
+                                  const float* bpack, const float* bdirect, size_t ldb,
+                                  float* apack, float* C, size_t ldc, size_t jc, bool beta,
+                                  const GemmColStats* st) {
+    if (!direct_a)
+      compute_rows_t<0>(trans_a, A, lda, ic, pc, mc, kc, nc, bpack, bdirect, ldb, apack, C, ldc,
+                        jc, beta, st);
+    else if (!trans_a)
+      compute_rows_t<1>(trans_a, A, lda, ic, pc, mc, kc, nc, bpack, bdirect, ldb, apack, C, ldc,
+                        jc, beta, st);
+    else
+      compute_rows_t<2>(trans_a, A, lda, ic, pc, mc, kc, nc, bpack, bdirect, ldb, apack, C, ldc,
+                        jc, beta, st);
+  }
   // AM (see ukernel_t): 0 packs op(A) into apack; 1, 2 read it in place. bdirect (nullable): full
   // B panels read in place from bdirect + jr (row stride ldb); bpack then holds only the packed
   // partial last panel. Without bdirect, bpack holds every panel of the block.
@@ -660,15 +669,8 @@ struct Gemm {
           const size_t g = rows_claim - rows_base;
           const size_t r0 = g < n_big ? g * big : n_big * big + (g - n_big) * small;
           const size_t r1 = min_sz(M, g < n_big ? r0 + big : r0 + small);
-          if (!direct_a)
-            compute_rows_t<0>(trans_a, A, lda, r0, pc, r1 - r0, kc, nc, bpack, nullptr, 0, apack,
-                              C, ldc, jc, beta, st);
-          else if (!trans_a)
-            compute_rows_t<1>(trans_a, A, lda, r0, pc, r1 - r0, kc, nc, bpack, nullptr, 0, apack,
-                              C, ldc, jc, beta, st);
-          else
-            compute_rows_t<2>(trans_a, A, lda, r0, pc, r1 - r0, kc, nc, bpack, nullptr, 0, apack,
-                              C, ldc, jc, beta, st);
+          compute_rows(direct_a, trans_a, A, lda, r0, pc, r1 - r0, kc, nc, bpack, nullptr, 0,
+                       apack, C, ldc, jc, beta, st);
           rows_claim = kNone;
         }
         rows_base += nchunks;
