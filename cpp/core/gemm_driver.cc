@@ -19,7 +19,6 @@
 namespace densenorm {
 
 namespace {
-constexpr size_t kColAlign = 64;
 constexpr size_t kRowAlign = 24;  // = kStatRows (kernels.h), a multiple of every MR
 static_assert(kRowAlign % kStatRows == 0, "row splits must keep statistics chunks whole");
 // Below 1 MFLOP (2·M·N·K < 1e6, ~15 µs on one core) one thread; tasks of at least 0.5 MFLOP. The
@@ -155,7 +154,7 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
   // Ranges are whole microkernel tiles (NR columns; kRowAlign rows, which keeps statistics chunks
   // whole), balanced: task t of n gets units [t·u/n, (t+1)·u/n) (N = 100 on 2 threads with NR = 16:
   // 48 + 52 columns, not 64 + 36).
-  const size_t col_align = kt.gemm_nr ? kt.gemm_nr : kColAlign;
+  const size_t col_align = kt.gemm_nr;
   const size_t col_units = ceil_div(N, col_align);
   const size_t row_units = ceil_div(M, kRowAlign);
   size_t tn = nt < col_units ? nt : col_units;

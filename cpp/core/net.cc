@@ -471,34 +471,32 @@ void Net::backward(Workspace& ws, const float* x, size_t B, float* cur, bool dy_
     if (s.pre_act != Act::linear) act_grad(K, d, A, B, n, s.pre_act, d);
 
     float* next = (cur == ws.g0.data()) ? ws.g1.data() : ws.g0.data();
-    if (s.kernel && s.dense_trainable && (kk == 0 ? dx : next) && pair_concurrently(B, s.in, n)) {
+    float* target = kk == 0 ? dx : next;
+    // dW = Xᵀ·dZ (+ the bias gradient) and dX = dZ·Wᵀ; alone: on the calling thread only.
+    auto weight_grads = [&](bool alone) {
+      if (alone) K.gemm(true, false, s.in, n, B, X, s.in, d, n, s.grad_kernel, n, false, nullptr);
+      else gemm(true, false, s.in, n, B, X, s.in, d, n, s.grad_kernel, n, false);
+      if (!s.grad_bias) return;
+      if (skip_bias) std::memset(s.grad_bias, 0, n * sizeof(float));
+      else if (alone) K.col_sum(d, B, n, n, s.grad_bias);
+      else p_col_sum(K, d, B, n, n, s.grad_bias);
+    };
+    auto input_grad = [&](bool alone) {
+      if (alone) K.gemm(false, true, B, s.in, n, d, n, s.kernel, n, target, s.in, false, nullptr);
+      else gemm(false, true, B, s.in, n, d, n, s.kernel, n, target, s.in, false);
+    };
+    if (!s.kernel) {
+      if (target) copy_rows(d, target, B * n);
+    } else if (s.dense_trainable && target && pair_concurrently(B, s.in, n)) {
       // dW and dX at once, one thread each (W1's 100-wide layers: two 1.2 MFLOP products, which
       // split one after the other cost two pool round trips and half-width tiles).
-      float* target = kk == 0 ? dx : next;
       parallel_for(2, [&](size_t t) {
-        if (t == 0) {
-          K.gemm(true, false, s.in, n, B, X, s.in, d, n, s.grad_kernel, n, false, nullptr);
-          if (s.grad_bias) {
-            if (skip_bias) std::memset(s.grad_bias, 0, n * sizeof(float));
-            else K.col_sum(d, B, n, n, s.grad_bias);
-          }
-        } else {
-          K.gemm(false, true, B, s.in, n, d, n, s.kernel, n, target, s.in, false, nullptr);
-        }
+        if (t == 0) weight_grads(true);
+        else input_grad(true);
       });
-    } else if (s.kernel) {
-      if (s.dense_trainable) {
-        gemm(true, false, s.in, n, B, X, s.in, d, n, s.grad_kernel, n, false);
-        if (s.grad_bias) {
-          if (skip_bias) std::memset(s.grad_bias, 0, n * sizeof(float));
-          else p_col_sum(K, d, B, n, n, s.grad_bias);
-        }
-      }
-      float* target = kk == 0 ? dx : next;
-      if (target) gemm(false, true, B, s.in, n, d, n, s.kernel, n, target, s.in, false);
     } else {
-      float* target = kk == 0 ? dx : next;
-      if (target) copy_rows(d, target, B * n);
+      if (s.dense_trainable) weight_grads(false);
+      if (target) input_grad(false);
     }
     cur = next;
   }
