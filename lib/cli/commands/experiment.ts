@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as dn from '../../index';
 import { writeFileAtomic } from '../../io/atomic';
+import { native } from '../../native';
 import { Rng } from '../../random';
 import { flag, intFlag, numFlag, OptionSpec, parseCommandArgs, str } from '../args';
 import { featureStats, loadTable, makeTargets, standardize } from '../data';
@@ -247,11 +248,8 @@ export async function experiment(argv: string[]): Promise<number> {
           rng.shuffle(order);
           pos = 0;
         }
-        for (let i = 0; i < batchSize; i++) {
-          const r = order[pos + i];
-          bx.set(ds.xTrain.subarray(r * ds.cols, (r + 1) * ds.cols), i * ds.cols);
-          by[i] = ds.yTrain[r];
-        }
+        native.gatherRows(ds.xTrain, ds.cols, order, pos, batchSize, bx);
+        native.gatherRows(ds.yTrain, 1, order, pos, batchSize, by);
         pos += batchSize;
         const ts = performance.now();
         let loss: number;
