@@ -180,8 +180,12 @@ describe('gemm kernels vs float64 reference', () => {
 
   it('threaded streaming GEMM (few rows; K split by kernel blocks, added in block order): bit-identical for 1–4 threads, accumulate and transA too', () => {
     const rand = rng(43);
+    // K = 1000 and 785 make 3 kernel K blocks: on 2 threads one whole block each, the third split
+    // by columns (N = 333: parts of 10 and 11 register tiles). K = 2000 makes 6 blocks: on 4
+    // threads 4 whole, the other 2 split into 4 column parts (N = 64) or 3 (N = 40: 3 tiles, the
+    // last one partial).
     try {
-      for (const [M, N, K] of [[1, 500, 1000], [3, 333, 785], [8, 64, 2000]])
+      for (const [M, N, K] of [[1, 500, 1000], [3, 333, 785], [8, 64, 2000], [2, 40, 2000]])
         for (const ta of [false, true])
           for (const acc of [false, true]) {
             const A = randomArray(M * K, rand), B = randomArray(K * N, rand), C0 = randomArray(M * N, rand);
