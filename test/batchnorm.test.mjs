@@ -351,6 +351,51 @@ describe(`batch normalization (isa=${isa})`, () => {
     check('moving mean = batch mean (epilogue sums)');
   });
 
+  // The fallback is decided per feature, and on 2 threads each thread normalizes the features
+  // it computed (the layer pass runs in the GEMM's column tasks): here the even features sit 3e4
+  // from their shift (two-pass), the odd ones near it (epilogue sums), in one 200×100 layer big
+  // enough to be split by columns; the output must be exact and the same bits on 1, 2 and 3 threads.
+  it('batch statistics: the fallback is per feature, exact, and bit-identical for 1, 2 and 3 threads', () => {
+    const F0 = 64, U = 100, B = 200;
+    const rand = rng(43);
+    const x = new Float32Array(B * F0);
+    for (let i = 0; i < x.length; i++) x[i] = (i % F0 === 0 ? 30000 : 0) + (rand() * 2 - 1);
+    const W0 = Float32Array.from({ length: F0 * U }, (_, i) => (i < U ? (i % 2 === 0 ? 1 : 0) : 0.5 - ((i * 7) % 11) / 11));
+    const a = new Float64Array(B * U);
+    for (let i = 0; i < B; i++) for (let j = 0; j < U; j++) {
+      let v = 0;
+      for (let k = 0; k < F0; k++) v += Math.fround(x[i * F0 + k]) * W0[k * U + j];
+      a[i * U + j] = v;
+    }
+    const st = colStats(a, B, U);
+    const outs = [];
+    const saved = dn.backend().threads;
+    try {
+      for (const t of [1, 2, 3]) {
+        dn.setNumThreads(t);
+        const d = dn.layers.dense({ units: U, inputShape: [F0], useBias: false });
+        const bn = dn.layers.batchNormalization({ epsilon: 1e-3 });
+        const m = dn.sequential({ layers: [d, bn, dn.layers.activation({ activation: 'sigmoid' })] });
+        m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+        d.setWeightValues([W0]);
+        const out = new Float32Array(B * U);
+        m.graph(F0).forwardTrain(x, B, false, out);
+        for (let j = 0; j < U; j++) {
+          const varB = st.varU[j] * (B - 1) / B;
+          for (const i of [0, 77, B - 1]) {
+            const want = 1 / (1 + Math.exp(-(a[i * U + j] - st.mean[j]) / Math.sqrt(varB + 1e-3)));
+            expect(out[i * U + j], `threads ${t}: row ${i} feature ${j}`).to.be.closeTo(want, 0.005);
+          }
+        }
+        outs.push(out);
+      }
+    } finally {
+      dn.setNumThreads(saved);
+    }
+    expect(Buffer.from(outs[1].buffer).equals(Buffer.from(outs[0].buffer)), '2 threads').to.equal(true);
+    expect(Buffer.from(outs[2].buffer).equals(Buffer.from(outs[0].buffer)), '3 threads').to.equal(true);
+  });
+
   it('a bias before BN: the training output ignores it (zero gradient); predict accounts for it via the moving mean', () => {
     const F0 = 3;
     const B = 10;

@@ -28,6 +28,7 @@ constexpr double kMinFlops = 1e6;
 constexpr double kMinFlopsPerTask = 5e5;
 constexpr size_t kStreamMaxRows = 8;        // the kernels' small-M (streaming) path: M <= MR
 constexpr double kMinStreamBytes = 256e3;   // op(B) bytes from which a streaming GEMM is split
+constexpr size_t kMinEpilogueElems = 64 * 1024;  // C elements from which cols_done is spread
 
 // Team (row split, shared B) from M >= this many rows per thread (DENSENORM_GEMM_TEAM_ROWS
 // overrides it, for tuning; read once).
@@ -72,13 +73,33 @@ bool team_barrier(GemmTeam* team) {
   }
   return true;
 }
+
+// cols_done over [0, N) after a product that was not split by columns: a few column ranges per
+// thread when the block is big enough to pay for the pool, else one call.
+void cols_done_after(const ColsDone* cols_done, size_t M, size_t N) {
+  if (!cols_done) return;
+  const size_t nt = static_cast<size_t>(num_threads());
+  constexpr size_t kAlign = 16;
+  if (nt <= 1 || M * N < kMinEpilogueElems || N <= kAlign) {
+    (*cols_done)(0, N);
+    return;
+  }
+  const size_t units = ceil_div(N, kAlign);
+  const size_t tasks = std::min(units, nt * 4);
+  parallel_for(tasks, [&](size_t t) {
+    const size_t j0 = std::min(N, t * units / tasks * kAlign);
+    const size_t j1 = std::min(N, (t + 1) * units / tasks * kAlign);
+    if (j1 > j0) (*cols_done)(j0, j1);
+  });
+}
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A, size_t lda,
           const float* B, size_t ldb, float* C, size_t ldc, bool accumulate,
-          const GemmColStats* stats) {
+          const GemmColStats* stats, const ColsDone* cols_done) {
   const KernelTable& kt = kernels();
   if (M == 0 || N == 0) return;
+
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
   size_t nt = static_cast<size_t>(num_threads());
   // A few rows against a plain B (inference at small batch): B is streamed once, so the cost is
@@ -87,6 +108,7 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
   const double bytes = 4.0 * static_cast<double>(N) * static_cast<double>(K);
   if (nt <= 1 || K == 0 || (streaming ? bytes < kMinStreamBytes : flops < kMinFlops)) {
     kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, stats);
+    cols_done_after(cols_done, M, N);
     return;
   }
   // Streaming, inference (no statistics): split K by the kernel's own blocks, so each thread reads
@@ -132,6 +154,7 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
           for (size_t j = 0; j < N; ++j) c[j] = c[j] + pb[j];
         }
       }
+      cols_done_after(cols_done, M, N);
       return;
     }
   }
@@ -161,6 +184,7 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
         throw;
       }
     });
+    cols_done_after(cols_done, M, N);
     return;
   }
 
@@ -177,6 +201,7 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
   if (tm < 1) tm = 1;
   if (tn * tm <= 1) {
     kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, stats);
+    cols_done_after(cols_done, M, N);
     return;
   }
   auto bound = [](size_t t, size_t units, size_t tasks, size_t align, size_t total) {
@@ -199,7 +224,10 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
       kt.gemm(trans_a, trans_b, m, n, K, a, lda, b, ldb, C + i0 * ldc + j0, ldc, accumulate,
               nullptr);
     }
+    // Columns only: these columns are final; their epilogue runs here, on this core's cache.
+    if (cols_done && tm == 1) (*cols_done)(j0, j0 + n);
   });
+  if (tm > 1) cols_done_after(cols_done, M, N);
 }
 
 }  // namespace densenorm

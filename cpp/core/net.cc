@@ -2,7 +2,6 @@
 #include "densenorm/net.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -66,34 +65,31 @@ void p_col_mean_var(const KernelTable& K, const float* X, size_t rows, size_t co
   });
 }
 
-// Batch mean and (biased) variance from the GEMM epilogue's per-chunk shifted sums: the chunks
-// are added in order in double, mean = shift + S1/B, var = S2/B − (S1/B)². Returns false (the
-// caller then runs the exact two-pass p_col_mean_var) when a feature's mean is more than 4
-// standard deviations from its shift: there the float chunk sums would lose the variance to
-// cancellation. Accepted, the relative error of var is about 17·24·2⁻²⁴ (< 3e-5), below that of
-// a float two-pass over a large batch.
-bool stats_from_partials(const float* part, const float* shift, size_t rows, size_t cols,
-                         float* mean, float* var) {
+// Batch mean and (biased) variance of columns [j0, j1) of A (rows × cols) from the GEMM
+// epilogue's per-chunk shifted sums: the chunks are added in order in double, mean = shift +
+// S1/B, var = S2/B − (S1/B)². A column whose mean is more than 4 standard deviations from its
+// shift (the float chunk sums would lose its variance to cancellation) gets the exact two-pass
+// col_mean_var instead. Each column's result depends on that column alone, so any split of the
+// columns gives the same bits. Accepted, the relative error of var is about 17·24·2⁻²⁴ (< 3e-5),
+// below that of a float two-pass over a large batch.
+void bn_stats_cols(const KernelTable& K, const float* part, const float* shift, const float* A,
+                   size_t rows, size_t cols, size_t j0, size_t j1, float* mean, float* var) {
   const size_t chunks = (rows + kStatRows - 1) / kStatRows;
   const double inv = 1.0 / static_cast<double>(rows);
-  std::atomic<bool> ok{true};
-  split(cols, chunks * cols * 2, kColAlign, [&](size_t b, size_t e) {
-    for (size_t j = b; j < e; ++j) {
-      double s1 = 0, s2 = 0;
-      for (size_t q = 0; q < chunks; ++q) {
-        s1 += part[q * 2 * cols + j];
-        s2 += part[q * 2 * cols + cols + j];
-      }
-      const double m = s1 * inv, v = s2 * inv - m * m;
-      if (!(m * m <= 16.0 * v)) {  // also NaN, and v < 0 from rounding
-        ok.store(false, std::memory_order_relaxed);
-        return;
-      }
+  for (size_t j = j0; j < j1; ++j) {
+    double s1 = 0, s2 = 0;
+    for (size_t q = 0; q < chunks; ++q) {
+      s1 += part[q * 2 * cols + j];
+      s2 += part[q * 2 * cols + cols + j];
+    }
+    const double m = s1 * inv, v = s2 * inv - m * m;
+    if (m * m <= 16.0 * v) {  // false also for NaN, and for v < 0 from rounding
       mean[j] = static_cast<float>(static_cast<double>(shift[j]) + m);
       var[j] = static_cast<float>(v);
+    } else {
+      K.col_mean_var(A + j, rows, 1, cols, mean + j, var + j);
     }
-  });
-  return ok.load();
+  }
 }
 
 void p_col_sum(const KernelTable& K, const float* X, size_t rows, size_t cols, size_t ld, float* out) {
@@ -291,8 +287,15 @@ Status Net::forward(Workspace& ws, const float* x, size_t B, int mode, size_t up
     // 24-row chunk, shifted by the moving mean (the batch mean's best estimate before the step),
     // so the batch statistics need no second pass over A unless the shift turns out poor.
     bool stats_in_gemm = false;
+    const bool is_last = k == last;
+    bool fused = false;
     if (s.kernel) {
       stats_in_gemm = bn_batch && s.pre_act == Act::linear && (!s.bias || skip_bias);
+      // Then the GEMM output is all the batch norm needs: statistics, scale/shift and an
+      // elementwise activation run per column range as soon as those columns are done (on 2
+      // threads each thread normalizes the columns it computed, while they are in its cache).
+      fused = stats_in_gemm && elementwise(s.post_act) &&
+              !(is_last && keep_logits && s.post_act != Act::linear);
       GemmColStats gs{};
       if (stats_in_gemm) {
         for (size_t j = 0; j < n; ++j) {
@@ -301,8 +304,26 @@ Status Net::forward(Workspace& ws, const float* x, size_t B, int mode, size_t up
         }
         gs = GemmColStats{w.stat_shift.data(), ws.stat_part.data(), n};
       }
+      // One captured pointer, so the std::function keeps it inline (no allocation per step).
+      struct Ctx { const KernelTable& K; const BlockSpec& s; BlockWs& w; const float* part; size_t B, n; }
+          ctx{K, s, w, ws.stat_part.data(), B, n};
+      const ColsDone bn_cols = [c = &ctx](size_t j0, size_t j1) {
+        BlockWs& w = c->w;
+        const BlockSpec& s = c->s;
+        const float* A = w.a.data();
+        bn_stats_cols(c->K, c->part, w.stat_shift.data(), A, c->B, c->n, j0, j1, w.mean.data(),
+                      w.var.data());
+        for (size_t j = j0; j < j1; ++j) {
+          w.invstd[j] = 1.0f / std::sqrt(w.var[j] + s.epsilon);
+          const float g = s.gamma ? s.gamma[j] : 1.0f;
+          w.scale[j] = g * w.invstd[j];
+          w.shift[j] = (s.beta ? s.beta[j] : 0.0f) - w.mean[j] * w.scale[j];
+        }
+        c->K.scale_shift_act(A + j0, c->B, j1 - j0, c->n, w.scale.data() + j0,
+                             w.shift.data() + j0, s.post_act, w.y.data() + j0, c->n);
+      };
       gemm(false, false, B, n, s.in, X, s.in, s.kernel, n, w.a.data(), n, false,
-           stats_in_gemm ? &gs : nullptr);
+           stats_in_gemm ? &gs : nullptr, fused ? &bn_cols : nullptr);
       const float* shift = (s.bias && !skip_bias) ? s.bias : nullptr;
       if (shift || (s.pre_act != Act::linear && elementwise(s.pre_act)))
         p_scale_shift_act(K, w.a.data(), B, n, n, nullptr, shift,
@@ -313,12 +334,16 @@ Status Net::forward(Workspace& ws, const float* x, size_t B, int mode, size_t up
     }
     const float* A = w.a.data();
 
-    const bool is_last = k == last;
+    if (fused) continue;  // statistics, normalization and activation ran in cols_done
     float* Y = w.y.data();
     if (s.has_bn) {
       if (bn_batch) {
-        if (!(stats_in_gemm && stats_from_partials(ws.stat_part.data(), w.stat_shift.data(), B, n,
-                                                   w.mean.data(), w.var.data())))
+        if (stats_in_gemm)
+          split(n, B * n, kColAlign, [&](size_t b, size_t e) {
+            bn_stats_cols(K, ws.stat_part.data(), w.stat_shift.data(), A, B, n, b, e,
+                          w.mean.data(), w.var.data());
+          });
+        else
           p_col_mean_var(K, A, B, n, n, w.mean.data(), w.var.data());
         for (size_t j = 0; j < n; ++j) w.invstd[j] = 1.0f / std::sqrt(w.var[j] + s.epsilon);
       } else {

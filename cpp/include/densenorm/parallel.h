@@ -31,8 +31,17 @@ size_t parallel_team(size_t n, const std::function<void(size_t tid, size_t team)
 // thread.
 // stats (nullable): the batch-statistics epilogue (kernels.h GemmColStats), bit-identical for
 // every thread count too.
+// cols_done (nullable): called as (*cols_done)(j0, j1) for disjoint column ranges covering
+// [0, N) once those columns of C (and of the statistics) are final. When C is split by columns,
+// each task calls it for its own columns right after computing them (the layer's batch-norm pass
+// then runs on both threads, on data still in that core's cache); otherwise the ranges are
+// spread over the pool after the product. Ranges may run concurrently, and differ with the
+// thread count: the callback must give every column the same result whatever range it comes in
+// (core/net.cc: batch statistics, scale/shift and activation, per feature).
+using ColsDone = std::function<void(size_t j0, size_t j1)>;
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
           const float* A, size_t lda, const float* B, size_t ldb,
-          float* C, size_t ldc, bool accumulate, const GemmColStats* stats = nullptr);
+          float* C, size_t ldc, bool accumulate, const GemmColStats* stats = nullptr,
+          const ColsDone* cols_done = nullptr);
 
 }  // namespace densenorm
