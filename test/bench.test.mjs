@@ -50,7 +50,8 @@ describe('bench (quick mode)', function () {
     expect(json.some((r) => r.figure === 'train' && r.api === 'model.trainOnBatch')).to.equal(true);
     // model.fit per batch, for W1 and W2 at every thread count
     for (const wl of ['W1-bn-paper-mnist', 'W2-mlp-wide'])
-      expect(json.some((r) => r.figure === 'fit' && r.workload === wl && r.api === 'model.fit' && r.median_ms > 0), `fit ${wl}`).to.equal(true);
+      expect(json.some((r) => r.figure === 'fit' && r.workload === wl && r.api === 'model.fit' && r.median_ms > 0 &&
+        r.paired_native_step_ms > 0 && r.fit_over_step > 0), `fit ${wl}`).to.equal(true);
   });
 
   it('reports each GEMM and W3 figure against a local peak measured around it', function () {
