@@ -2,11 +2,13 @@
 // (weights, gradients, optimizer state) stay referenced for the Net's lifetime.
 #include <napi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <vector>
 
 #include "args.h"
+#include "densenorm/batch.h"
 #include "densenorm/net.h"
 
 namespace densenorm_binding {
@@ -59,6 +61,40 @@ class StepWorker : public Napi::AsyncWorker {
   StepResult res_;
 };
 
+// A run of fit's batches off the event loop, in one hop (fit uses it when no callback asks to see
+// each batch): batch b gathers rows order[start_b .. start_b + n_b) of x and y and runs one
+// training step at iteration0 + b, writing loss, correct and count to out[3b ..]. It stops
+// before a batch once stop[0] != 0 (fit's AbortSignal or stopTraining), and at a failing step,
+// whose message it returns with the number of batches done; the failing batch changed nothing.
+class BatchesWorker : public Napi::AsyncWorker {
+ public:
+  BatchesWorker(Napi::Env env, NetWrap* owner, Napi::Object keep, const float* x, size_t in,
+                const float* y, size_t y_per_row, const int32_t* order, const int32_t* bounds,
+                size_t batches, double iteration0, const int32_t* stop, double* out);
+  ~BatchesWorker() override;
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override;
+  void OnOK() override;
+  void OnError(const Napi::Error& e) override;
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  NetWrap* owner_;
+  Napi::ObjectReference keep_;
+  const float* x_;
+  size_t in_;
+  const float* y_;
+  size_t y_per_row_;
+  const int32_t* order_;
+  const int32_t* bounds_;
+  size_t batches_;
+  double iteration0_;
+  const int32_t* stop_;
+  double* out_;
+  size_t done_ = 0;
+  std::string failure_;
+};
+
 class NetWrap : public Napi::ObjectWrap<NetWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -70,6 +106,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
                         InstanceMethod("lossAndGrad", &NetWrap::LossAndGrad),
                         InstanceMethod("trainStep", &NetWrap::TrainStep),
                         InstanceMethod("trainStepAsync", &NetWrap::TrainStepAsync),
+                        InstanceMethod("trainBatchesAsync", &NetWrap::TrainBatchesAsync),
                         InstanceMethod("predictAsync", &NetWrap::PredictAsync),
                         InstanceMethod("evaluateAsync", &NetWrap::EvaluateAsync),
                         InstanceMethod("recalibrate", &NetWrap::Recalibrate),
@@ -263,6 +300,60 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     w->Queue();
     return w->Promise();
   }
+  // trainBatchesAsync(x, y, yPerRow, order: Int32Array, bounds: Int32Array [start, n]…,
+  // iteration0, stop: Int32Array(1), out: Float64Array(3 × batches)) → Promise<{done, error?}>
+  Napi::Value TrainBatchesAsync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Net* n = live(env);
+    const size_t in = n->in_features();
+    size_t x_len = 0, y_len = 0;
+    const float* x = f32(info[0], "x", SIZE_MAX, false, &x_len);
+    const float* y = f32(info[1], "y", SIZE_MAX, false, &y_len);
+    if (x_len % in != 0)
+      throw_range(env, "Expected a multiple of " + std::to_string(in) + " elements for x but received " +
+                           std::to_string(x_len));
+    const size_t rows = x_len / in;
+    const size_t ypr = count(info[2], "yPerRow", n->out_features());
+    if (ypr != 1 && ypr != n->out_features())
+      throw_range(env, "Expected 1 or " + std::to_string(n->out_features()) + " for yPerRow but received " +
+                           std::to_string(ypr));
+    if (y_len != rows * ypr)
+      throw_range(env, "Expected " + std::to_string(rows * ypr) + " elements for y but received " +
+                           std::to_string(y_len));
+    auto i32 = [&](int idx, const char* name) {
+      if (!info[idx].IsTypedArray() || info[idx].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+        throw_type(env, name, "an Int32Array", info[idx]);
+      return info[idx].As<Napi::Int32Array>();
+    };
+    auto order = i32(3, "order");
+    auto bounds = i32(4, "bounds");
+    for (size_t i = 0; i < order.ElementLength(); ++i)
+      if (order[i] < 0 || static_cast<size_t>(order[i]) >= rows)
+        throw_range(env, "Expected row indices in [0, " + std::to_string(rows) + ") for order but received " +
+                             std::to_string(order[i]) + " at " + std::to_string(i));
+    if (bounds.ElementLength() % 2 != 0)
+      throw_range(env, "Expected [start, n] pairs for bounds but received " +
+                           std::to_string(bounds.ElementLength()) + " elements");
+    const size_t batches = bounds.ElementLength() / 2;
+    for (size_t b = 0; b < batches; ++b) {
+      const int64_t st = bounds[2 * b], cnt = bounds[2 * b + 1];
+      if (st < 0 || cnt < 1 || static_cast<size_t>(st + cnt) > order.ElementLength())
+        throw_range(env, "Expected batches inside order's " + std::to_string(order.ElementLength()) +
+                             " rows for bounds but received [" + std::to_string(st) + ", " +
+                             std::to_string(cnt) + "] at batch " + std::to_string(b));
+    }
+    const double it0 = num(info[5], "iteration0");
+    auto stop = i32(6, "stop");
+    if (stop.ElementLength() < 1) throw_range(env, "Expected at least 1 element for stop but received 0");
+    double* out = f64(info[7], "out", 3 * batches);
+    Napi::Object keep = Napi::Object::New(env);
+    for (int i : {0, 1, 3, 4, 6, 7}) keep.Set(std::to_string(i), info[i]);
+    auto* w = new BatchesWorker(env, this, keep, x, in, y, ypr, order.Data(), bounds.Data(), batches,
+                                it0, stop.Data(), out);
+    training.fetch_add(1);
+    w->Queue();
+    return w->Promise();
+  }
   Napi::Value EvaluateAsync(const Napi::CallbackInfo& info) {
     live(info.Env(), true);
     size_t b;
@@ -338,6 +429,52 @@ void StepWorker::OnOK() {
 }
 void StepWorker::OnError(const Napi::Error& e) {
   (kind_ == kTrain ? owner_->training : owner_->reading).fetch_sub(1);
+  deferred_.Reject(e.Value());
+}
+
+BatchesWorker::BatchesWorker(Napi::Env env, NetWrap* owner, Napi::Object keep, const float* x,
+                             size_t in, const float* y, size_t y_per_row, const int32_t* order,
+                             const int32_t* bounds, size_t batches, double iteration0,
+                             const int32_t* stop, double* out)
+    : Napi::AsyncWorker(env, "densenorm.batches"),
+      deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), x_(x), in_(in), y_(y),
+      y_per_row_(y_per_row), order_(order), bounds_(bounds), batches_(batches),
+      iteration0_(iteration0), stop_(stop), out_(out) {
+  keep.Set("owner", owner->Value());
+  keep_ = Napi::Persistent(keep);
+}
+BatchesWorker::~BatchesWorker() { keep_.Reset(); }
+
+void BatchesWorker::Execute() {
+  size_t most = 0;
+  for (size_t b = 0; b < batches_; ++b) most = std::max(most, static_cast<size_t>(bounds_[2 * b + 1]));
+  std::vector<float> bx(most * in_), by(most * y_per_row_);
+  for (size_t b = 0; b < batches_; ++b) {
+    if (__atomic_load_n(stop_, __ATOMIC_RELAXED) != 0) break;  // written by JS between batches
+    const size_t start = static_cast<size_t>(bounds_[2 * b]), n = static_cast<size_t>(bounds_[2 * b + 1]);
+    densenorm::gather_rows(x_, in_, order_ + start, n, bx.data());
+    densenorm::gather_rows(y_, y_per_row_, order_ + start, n, by.data());
+    StepResult r;
+    const Status st = owner_->net()->train_step(bx.data(), by.data(), n, iteration0_ + static_cast<double>(b), &r);
+    if (!st.ok) {
+      failure_ = st.message;
+      break;
+    }
+    out_[3 * b] = r.loss;
+    out_[3 * b + 1] = r.correct;
+    out_[3 * b + 2] = r.count;
+    ++done_;
+  }
+}
+void BatchesWorker::OnOK() {
+  owner_->training.fetch_sub(1);
+  Napi::Object o = Napi::Object::New(Env());
+  o.Set("done", static_cast<double>(done_));
+  if (!failure_.empty()) o.Set("error", failure_);
+  deferred_.Resolve(o);
+}
+void BatchesWorker::OnError(const Napi::Error& e) {
+  owner_->training.fetch_sub(1);
   deferred_.Reject(e.Value());
 }
 

@@ -85,6 +85,13 @@ export interface NativeNet {
   lossAndGrad(x: Float32Array, batch: number, y: Float32Array, updateStats: boolean): StepResult;
   trainStep(x: Float32Array, batch: number, y: Float32Array, iteration: number): StepResult;
   trainStepAsync(x: Float32Array, batch: number, y: Float32Array, iteration: number): Promise<StepResult>;
+  /**
+   * Runs fit's batches in one hop off the event loop: batch b is rows order[bounds[2b] ..
+   * bounds[2b] + bounds[2b+1]) of x and y, trained at iteration0 + b; out[3b..3b+2] = loss,
+   * correct, count. Stops before a batch once stop[0] != 0, and at a failing step (error).
+   */
+  trainBatchesAsync(x: Float32Array, y: Float32Array, yPerRow: number, order: Int32Array, bounds: Int32Array,
+    iteration0: number, stop: Int32Array, out: Float64Array): Promise<{ done: number; error?: string }>;
   recalibrate(x: Float32Array, rows: number, batchSize: number): void;
   setLearningRate(lr: number): void;
   dispose(): void;

@@ -170,6 +170,30 @@ describe(`argument errors (isa=${isa})`, () => {
       expect(() => native.gatherRows(new Float64Array(4), 1, order, 0, 1, dst)).to.throw(TypeError, /for src\b/);
     });
 
+    it("fit's native epoch (trainBatchesAsync): bad order, bounds, y or out → errors naming the argument, before anything runs", () => {
+      const m = tinyModel();
+      m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+      const before = snapshot(m);
+      const net = m.graph(X[0].length);
+      const inDim = X[0].length, outDim = Y[0].length, rows = X.length;
+      const x = new Float32Array(X.flat()), y = new Float32Array(Y.flat());
+      const order = Int32Array.from({ length: rows }, (_, i) => i);
+      const stop = new Int32Array(1), out = new Float64Array(3);
+      const ok = Int32Array.from([0, rows]);
+      const call = (o) => net.trainBatchesAsync(o.x ?? x, o.y ?? y, o.ypr ?? outDim, o.order ?? order, o.bounds ?? ok, 1, o.stop ?? stop, o.out ?? out);
+      expect(() => call({ order: Int32Array.from([0, rows]) })).to.throw(RangeError, new RegExp(`for order but received ${rows} at 1`));
+      expect(() => call({ order: [0, 1] })).to.throw(TypeError, /for order\b/);
+      expect(() => call({ bounds: Int32Array.from([1, rows]) })).to.throw(RangeError, /for bounds\b.*at batch 0/);
+      expect(() => call({ bounds: Int32Array.from([0, 0]) })).to.throw(RangeError, /for bounds\b/);
+      expect(() => call({ bounds: Int32Array.from([0]) })).to.throw(RangeError, /pairs for bounds/);
+      expect(() => call({ y: y.subarray(1) })).to.throw(RangeError, /for y\b/);
+      expect(() => call({ ypr: outDim + 1 })).to.throw(RangeError, /yPerRow/);
+      expect(() => call({ x: x.subarray(1) })).to.throw(RangeError, /for x\b/);
+      expect(() => call({ out: new Float64Array(2) })).to.throw(RangeError, /for out\b/);
+      expect(() => call({ stop: new Float32Array(1) })).to.throw(TypeError, /for stop\b/);
+      expect(snapshot(m)).to.deep.equal(before);
+    });
+
     it('a Float64Array or a string as x → TypeError naming x', async () => {
       const f64 = new Float64Array(12);
       for (const bad of [f64, 'hello', 42, { data: [1, 2, 3] }]) {

@@ -177,6 +177,59 @@ describe(`Sequential model (isa=${isa})`, () => {
       expect(h.history.loss[0]).to.be.closeTo(e0, 1e-9);
     });
 
+    // With no onBatchBegin/onBatchEnd callback, fit runs each epoch's batches natively in one
+    // hop (trainBatchesAsync); with one, a hop per batch. Both must train exactly alike.
+    it('fit without batch callbacks (one native hop per epoch) trains bit-identically to fit with them', async () => {
+      const { x, y } = blobs(98, 4);  // 89 training rows, batchSize 8: the last row folds into batch 11
+      const run = async (cb) => {
+        dn.setSeed(7);
+        const m = bnClassifier();
+        m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+        let batches = 0;
+        const callbacks = cb ? { onBatchEnd: () => { batches++; } } : { onEpochEnd: () => {} };
+        const h = await m.fit(x, y, { epochs: 3, batchSize: 8, seed: 11, validationSplit: 0.1, callbacks });
+        return { w: snapshot(m), h: h.history, batches, it: m.optimizer.iterations };
+      };
+      const fast = await run(false);
+      const slow = await run(true);
+      expect(slow.batches).to.equal(3 * 11);  // 10 batches of 8 and one of 9
+      expect(fast.it).to.equal(slow.it);
+      expect(fast.it).to.equal(33);
+      expect(fast.h).to.deep.equal(slow.h);
+      expect(fast.w).to.deep.equal(slow.w);
+    });
+
+    it('stopTraining and an AbortSignal set while a native epoch runs stop it after the current batch', async () => {
+      const rows = 20000;
+      const x = dn.tensor(randomArray(rows * 4, rng(5)), [rows, 4]);
+      const y = dn.tensor(new Float32Array(rows).map((_, i) => i % 3), [rows, 1]);
+      const make = () => {
+        const m = dn.sequential({ layers: [dn.layers.dense({ units: 8, inputShape: [4] }), dn.layers.batchNormalization(), dn.layers.dense({ units: 3, activation: 'softmax' })] });
+        m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+        return m;
+      };
+      const total = rows / 2;  // batchSize 2: 10000 batches an epoch
+      const m1 = make();
+      setTimeout(() => { m1.stopTraining = true; }, 0);
+      const h1 = await m1.fit(x, y, { epochs: 3, batchSize: 2 });
+      expect(h1.epoch).to.have.length(1);
+      expect(m1.optimizer.iterations).to.be.below(total);  // 0 when the timer fires before the first batch
+      expect(m1.isTraining).to.equal(false);
+
+      const m2 = make();
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 0);
+      const h2 = await m2.fit(x, y, { epochs: 3, batchSize: 2, signal: ac.signal });
+      expect(h2.epoch).to.have.length(1);
+      expect(m2.optimizer.iterations).to.be.below(total);
+      // an already aborted signal: no batch runs
+      const m3 = make();
+      const done = new AbortController();
+      done.abort();
+      await m3.fit(x, y, { epochs: 1, batchSize: 2, signal: done.signal });
+      expect(m3.optimizer.iterations).to.equal(0);
+    });
+
     it('a second fit while one runs rejects with a clear Error', async () => {
       const { x, y } = blobs(64, 8);
       const m = bnClassifier();

@@ -233,6 +233,42 @@ describe(`robustness: API boundary (isa=${isa})`, () => {
       });
     }
 
+    // Without batch callbacks the epoch runs natively in one hop: the failing batch is reported
+    // the same way, the batches before it count, and the failing one changes nothing.
+    it('a loss that overflows in a native epoch (no batch callbacks): the same error, and the state of a replay stopped before that batch', async () => {
+      const make = () => {
+        dn.setSeed(11);
+        const m = dn.sequential({
+          layers: [
+            dn.layers.dense({ units: 8, inputShape: [4] }),
+            dn.layers.batchNormalization(),
+            dn.layers.activation({ activation: 'relu' }),
+            dn.layers.dense({ units: 1 }),
+          ],
+        });
+        m.compile({ optimizer: dn.optimizers.sgd({ learningRate: 1e18 }), loss: 'meanSquaredError' });
+        return m;
+      };
+      const n = 64;
+      const x = new Float32Array(n * 4).map((_, i) => Math.sin(i) * 3);
+      const y = new Float32Array(n).map((_, i) => Math.cos(i) * 1e15);
+      const m = make();
+      const e = await caught(() => m.fit(x, y, { epochs: 20, batchSize: 8, shuffle: false }));
+      expect(e, 'fit must fail').to.be.instanceOf(Error);
+      expect(e.code).to.equal('ERR_TRAINING');
+      expect(e.message).to.match(/not finite/);
+      const [, epoch, batch] = e.message.match(/epoch (\d+), batch (\d+)/).map(Number);
+      expect(m.isTraining).to.equal(false);
+      expect(m.optimizer.iterations).to.equal(epoch * 8 + batch);
+      // Replay with a per-batch callback that stops fit just before the failing batch: same state.
+      const r = make();
+      let seen = 0;
+      await r.fit(x, y, { epochs: epoch + 1, batchSize: 8, shuffle: false, callbacks: { onBatchEnd: () => { if (++seen === epoch * 8 + batch) r.stopTraining = true; } } });
+      expect(r.optimizer.iterations).to.equal(epoch * 8 + batch);
+      expect(m.getWeights().map((t) => Array.from(t.data))).to.deep.equal(r.getWeights().map((t) => Array.from(t.data)));
+      expect(() => m.predict(x)).to.not.throw();
+    });
+
     it('trainOnBatch with an overflowing loss throws and changes nothing', () => {
       dn.setSeed(2);
       const m = dn.sequential({ layers: [dn.layers.dense({ units: 1, inputShape: [2] })] });
