@@ -310,6 +310,17 @@ describe(`batch normalization (isa=${isa})`, () => {
     }
   });
 
+  // x (B × F0) · W (F0 × U) in float64.
+  const denseRef = (x, W, B, F0, U) => {
+    const a = new Float64Array(B * U);
+    for (let i = 0; i < B; i++) for (let j = 0; j < U; j++) {
+      let v = 0;
+      for (let k = 0; k < F0; k++) v += Math.fround(x[i * F0 + k]) * W[k * U + j];
+      a[i * U + j] = v;
+    }
+    return a;
+  };
+
   // Dense → BN takes its batch statistics from the GEMM's store step, summed per chunk of rows
   // shifted by the moving mean; a feature whose batch mean is far from that shift (here 3e4 with
   // std ~1 at the first step, moving mean 0) falls back to the exact two-pass statistics.
@@ -328,12 +339,7 @@ describe(`batch normalization (isa=${isa})`, () => {
     const check = (label) => {
       const out = new Float32Array(B * U);
       net.forwardTrain(x, B, false, out);
-      const a = new Float64Array(B * U);
-      for (let i = 0; i < B; i++) for (let j = 0; j < U; j++) {
-        let v = 0;
-        for (let k = 0; k < F0; k++) v += Math.fround(x[i * F0 + k]) * W0[k * U + j];
-        a[i * U + j] = v;
-      }
+      const a = denseRef(x, W0, B, F0, U);
       const st = colStats(a, B, U);
       for (let j = 0; j < U; j++) {
         const varB = st.varU[j] * (B - 1) / B;
@@ -361,12 +367,7 @@ describe(`batch normalization (isa=${isa})`, () => {
     const x = new Float32Array(B * F0);
     for (let i = 0; i < x.length; i++) x[i] = (i % F0 === 0 ? 30000 : 0) + (rand() * 2 - 1);
     const W0 = Float32Array.from({ length: F0 * U }, (_, i) => (i < U ? (i % 2 === 0 ? 1 : 0) : 0.5 - ((i * 7) % 11) / 11));
-    const a = new Float64Array(B * U);
-    for (let i = 0; i < B; i++) for (let j = 0; j < U; j++) {
-      let v = 0;
-      for (let k = 0; k < F0; k++) v += Math.fround(x[i * F0 + k]) * W0[k * U + j];
-      a[i * U + j] = v;
-    }
+    const a = denseRef(x, W0, B, F0, U);
     const st = colStats(a, B, U);
     const outs = [];
     const saved = dn.backend().threads;

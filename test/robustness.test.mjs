@@ -194,19 +194,25 @@ describe(`robustness: API boundary (isa=${isa})`, () => {
   });
 
   describe('non-finite loss in fit', () => {
+    // A learning rate of 1e18 against targets of 1e15: the loss overflows within a few batches.
+    const overflowModel = (optimizer) => {
+      dn.setSeed(11);
+      const m = dn.sequential({
+        layers: [
+          dn.layers.dense({ units: 8, inputShape: [4] }),
+          dn.layers.batchNormalization(),
+          dn.layers.activation({ activation: 'relu' }),
+          dn.layers.dense({ units: 1 }),
+        ],
+      });
+      const opt = optimizer === 'sgd' ? dn.optimizers.sgd({ learningRate: 1e18 }) : dn.optimizers.adam({ learningRate: 1e18 });
+      m.compile({ optimizer: opt, loss: 'meanSquaredError' });
+      return m;
+    };
     for (const optimizer of ['sgd', 'adam']) {
       it(`${optimizer}: a loss that overflows stops fit with an error naming epoch and batch; weights, moving statistics and optimizer state are those from before that batch`, async () => {
-        dn.setSeed(11);
-        const m = dn.sequential({
-          layers: [
-            dn.layers.dense({ units: 8, inputShape: [4] }),
-            dn.layers.batchNormalization(),
-            dn.layers.activation({ activation: 'relu' }),
-            dn.layers.dense({ units: 1 }),
-          ],
-        });
-        const opt = optimizer === 'sgd' ? dn.optimizers.sgd({ learningRate: 1e18 }) : dn.optimizers.adam({ learningRate: 1e18 });
-        m.compile({ optimizer: opt, loss: 'meanSquaredError' });
+        const m = overflowModel(optimizer);
+        const opt = m.optimizer;
         const n = 64;
         const x = new Float32Array(n * 4).map((_, i) => Math.sin(i) * 3);
         const y = new Float32Array(n).map((_, i) => Math.cos(i) * 1e15);
@@ -236,19 +242,7 @@ describe(`robustness: API boundary (isa=${isa})`, () => {
     // Without batch callbacks the epoch runs natively in one hop: the failing batch is reported
     // the same way, the batches before it count, and the failing one changes nothing.
     it('a loss that overflows in a native epoch (no batch callbacks): the same error, and the state of a replay stopped before that batch', async () => {
-      const make = () => {
-        dn.setSeed(11);
-        const m = dn.sequential({
-          layers: [
-            dn.layers.dense({ units: 8, inputShape: [4] }),
-            dn.layers.batchNormalization(),
-            dn.layers.activation({ activation: 'relu' }),
-            dn.layers.dense({ units: 1 }),
-          ],
-        });
-        m.compile({ optimizer: dn.optimizers.sgd({ learningRate: 1e18 }), loss: 'meanSquaredError' });
-        return m;
-      };
+      const make = () => overflowModel('sgd');
       const n = 64;
       const x = new Float32Array(n * 4).map((_, i) => Math.sin(i) * 3);
       const y = new Float32Array(n).map((_, i) => Math.cos(i) * 1e15);
