@@ -35,6 +35,15 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setGemmTeamPolicy(minRowsPerThread, maxColsPerThread): when the threaded GEMM runs a team
+// (parallel.h); 0 restores a default. For tests and tuning.
+Napi::Value SetGemmTeamPolicy(const Napi::CallbackInfo& info) {
+  const size_t rows = count(info[0], "minRowsPerThread", 1u << 30);
+  const size_t cols = count(info[1], "maxColsPerThread", 1u << 30);
+  densenorm::set_gemm_team_policy(rows, cols);
+  return info.Env().Undefined();
+}
+
 // gemm(isa|null, transA, transB, M, N, K, A, B, C, accumulate[, shift, part]): tests compare every
 // ISA table. shift/part: the batch-statistics epilogue (kernels.h GemmColStats, part row stride N).
 // isa null: the threaded driver with the active table.
@@ -118,6 +127,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("backend", Napi::Function::New(env, Backend));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("setGemmTeamPolicy", Napi::Function::New(env, SetGemmTeamPolicy));
   exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   exports.Set("NativeNet", DefineNet(env));

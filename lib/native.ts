@@ -109,6 +109,9 @@ export interface NativeBackend {
 export interface NativeAddon {
   backend(): NativeBackend;
   setNumThreads(n: number): void;
+  // When the threaded GEMM runs a team (row chunks, shared packed op(B)): M >= minRowsPerThread ·
+  // threads and N < maxColsPerThread · threads; 0 restores a default (256, 64). Tests and tuning.
+  setGemmTeamPolicy(minRowsPerThread: number, maxColsPerThread: number): void;
   gemm(
     isa: IsaName | null,
     transA: boolean,

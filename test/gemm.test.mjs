@@ -153,10 +153,13 @@ describe('gemm kernels vs float64 reference', () => {
 
   it('threaded driver with the statistics epilogue: C and the partial sums bit-identical for 1–4 threads', () => {
     const rand = rng(37);
-    // team path (M >= 256 per thread), column/row grid, and the streaming path (few rows)
-    const cases = [[1100, 300, 200], [600, 1000, 300], [100, 2000, 64], [5, 700, 257]];
+    // column/row grid, the team (M >= 256 per thread and N < 64 per thread, or forced), and the
+    // streaming path (few rows)
+    // (the team forced on the first two as well: the default keeps it for narrow products)
+    const cases = [[1100, 300, 200], [600, 1000, 300], [100, 2000, 64], [5, 700, 257], [1100, 300, 200, 'team'], [600, 1000, 300, 'team']];
     try {
-      for (const [M, N, K] of cases) {
+      for (const [M, N, K, team] of cases) {
+        native.setGemmTeamPolicy(team ? 1 : 0, team ? 1 << 30 : 0);
         const A = randomArray(M * K, rand), B = randomArray(K * N, rand), shift = randomArray(N, rand);
         let first;
         for (const t of [1, 2, 3, 4]) {
@@ -175,6 +178,7 @@ describe('gemm kernels vs float64 reference', () => {
       }
     } finally {
       native.setNumThreads(2);
+      native.setGemmTeamPolicy(0, 0);
     }
   });
 
@@ -212,18 +216,25 @@ describe('gemm kernels vs float64 reference', () => {
   it('threaded driver: bit-identical results for 1, 2, 3 and 4 threads', function () {
     // Under ASan (npm run test:sanitize) the scalar kernels run ~10x slower: [520, 4100, 400]
     // alone took 90 s of CI's 120 s limit on a Zen 3 (and failed it once). There it runs once,
-    // untransposed, on 1 and 2 threads (the team path it exists for); every other case is kept.
+    // untransposed, on 1 and 2 threads (the team and grid paths it exists for); every other case
+    // is kept.
     const sanitize = Boolean(process.env.DENSENORM_SANITIZE_RUN);
     if (sanitize) this.timeout(300000);
     const rand = rng(5);
     // W1-sized products (60×100 from 1 MFLOP: columns split on NR tiles, balanced, the last
     // tile partial), then bigger ones; the last three are streaming (few rows): their columns are
-    // split by bytes, not flops. [520, 4100, 400] on 2 threads is the team path over two column
-    // blocks and two K blocks (its claim counters run across all four blocks).
+    // split by bytes, not flops. [520, 4100, 400] on 2 threads with the team forced is the team
+    // over two column blocks and two K blocks (its claim counters run across all four blocks).
     const cases = [[60, 100, 100], [60, 100, 784], [100, 100, 60], [61, 33, 257], [520, 4100, 400], [257, 1000, 129], [64, 4096, 64], [1000, 33, 300], [600, 1000, 300], [1, 1000, 300], [5, 700, 257], [8, 2048, 100]];
+    // Each case under the default team policy (the team only for tall, narrow products: here
+    // [1000, 33, 300] on 2 threads) and with the team forced for every product that is not
+    // streaming (M >= threads), so both paths see every shape, and each is checked against the
+    // one-thread result (the plain kernel) and the float64 reference.
     try {
+      for (const team of [false, true])
       for (const [M, N, K] of cases)
         for (const [ta, tb] of [[false, false], [true, false], [false, true]]) {
+          native.setGemmTeamPolicy(team ? 1 : 0, team ? 1 << 30 : 0);
           const big = sanitize && M * N * K > 5e8;
           if (big && (ta || tb)) continue;
           const A = randomArray(M * K, rand);
@@ -238,12 +249,13 @@ describe('gemm kernels vs float64 reference', () => {
               const e = relErr(C, gemmRef(ta, tb, M, N, K, A, B));
               expect(e.err).to.be.at.most(1e-5);
             } else {
-              expect(Buffer.from(C.buffer).equals(Buffer.from(first.buffer)), `threads=${t} M=${M} N=${N} K=${K}`).to.equal(true);
+              expect(Buffer.from(C.buffer).equals(Buffer.from(first.buffer)), `team=${team} threads=${t} M=${M} N=${N} K=${K}`).to.equal(true);
             }
           }
         }
     } finally {
       native.setNumThreads(2);
+      native.setGemmTeamPolicy(0, 0);
     }
   });
 });

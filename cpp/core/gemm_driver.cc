@@ -1,4 +1,4 @@
-// Threaded GEMM driver (parallel.h). Tall problems: a team (kernels().gemm_team) whose members
+// Threaded GEMM driver (parallel.h). Tall, narrow problems: a team (kernels().gemm_team) whose members
 // claim row chunks against each shared packed op(B) block. Otherwise: a grid of balanced C blocks,
 // kernels().gemm on each.
 // Column ranges are multiples of the microkernel's NR (KernelTable::gemm_nr: 4, 16, 32), row
@@ -30,15 +30,36 @@ constexpr size_t kStreamMaxRows = 8;        // the kernels' small-M (streaming) 
 constexpr double kMinStreamBytes = 256e3;   // op(B) bytes from which a streaming GEMM is split
 constexpr size_t kMinEpilogueElems = 64 * 1024;  // C elements from which cols_done is spread
 
-// Team (row split, shared B) from M >= this many rows per thread (DENSENORM_GEMM_TEAM_ROWS
-// overrides it, for tuning; read once).
-size_t team_min_rows_per_thread() {
-  static const size_t v = [] {
-    const char* e = std::getenv("DENSENORM_GEMM_TEAM_ROWS");
-    long n = e ? std::strtol(e, nullptr, 10) : 0;
-    return n > 0 ? static_cast<size_t>(n) : static_cast<size_t>(256);
-  }();
+// Team policy (set_gemm_team_policy): a team when M >= rows·threads and N < cols·threads. The
+// defaults come from DENSENORM_GEMM_TEAM_ROWS / DENSENORM_GEMM_TEAM_COLS (read once), else 256
+// rows and 64 columns per thread. On the Zen 5 bench machine (AVX-512, 2 threads, quiet) the
+// column grid beat the team on every shape tried, by 3-36%: 1024×4096×4096 366-378 vs 316-322
+// GFLOP/s, 784×1024×256ᵀ 403 vs 296-306, 4096×256×1024 366-371 vs 335-337, 2048×128×2048 375-383
+// vs 353-355 (64 columns per thread); with AVX2 on the same machine by 2-5%. The grid's cost is op(A)
+// packed once per thread, which grows as each thread's columns shrink, hence the team below 64
+// columns per thread (many threads, narrow layers). The team keeps its edge on a busy host
+// (cpp/kernels/README.md: claimed chunks).
+size_t env_size(const char* name, size_t dflt) {
+  const char* e = std::getenv(name);
+  const long n = e ? std::strtol(e, nullptr, 10) : 0;
+  return n > 0 ? static_cast<size_t>(n) : dflt;
+}
+size_t default_team_rows() {
+  static const size_t v = env_size("DENSENORM_GEMM_TEAM_ROWS", 256);
   return v;
+}
+size_t default_team_cols() {
+  static const size_t v = env_size("DENSENORM_GEMM_TEAM_COLS", 64);
+  return v;
+}
+std::atomic<size_t> g_team_rows{0}, g_team_cols{0};  // 0: the defaults
+size_t team_min_rows_per_thread() {
+  const size_t v = g_team_rows.load(std::memory_order_relaxed);
+  return v ? v : default_team_rows();
+}
+size_t team_max_cols_per_thread() {
+  const size_t v = g_team_cols.load(std::memory_order_relaxed);
+  return v ? v : default_team_cols();
 }
 
 size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
@@ -93,6 +114,11 @@ void cols_done_after(const ColsDone* cols_done, size_t M, size_t N) {
   });
 }
 }  // namespace
+
+void set_gemm_team_policy(size_t min_rows_per_thread, size_t max_cols_per_thread) {
+  g_team_rows.store(min_rows_per_thread, std::memory_order_relaxed);
+  g_team_cols.store(max_cols_per_thread, std::memory_order_relaxed);
+}
 
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A, size_t lda,
           const float* B, size_t ldb, float* C, size_t ldc, bool accumulate,
@@ -162,9 +188,10 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
                                      : static_cast<size_t>(flops / kMinFlopsPerTask);
   if (nt > max_tasks) nt = max_tasks < 1 ? 1 : max_tasks;
 
-  // Tall enough: a team splits the rows (each member packs only its rows of op(A)) and packs each
+  // Tall and narrow: a team splits the rows (each member packs only its rows of op(A)) and packs each
   // op(B) block once, cooperatively, into a shared buffer.
-  if (kt.gemm_team && !streaming && M >= team_min_rows_per_thread() * nt) {
+  if (kt.gemm_team && !streaming && M >= team_min_rows_per_thread() * nt &&
+      N < team_max_cols_per_thread() * nt) {
     TeamBarrier tb;
     tb.n = nt;  // nt <= num_threads(): parallel_team runs exactly nt members, or one alone
     GemmTeam team;
