@@ -6,6 +6,7 @@
 #include "densenorm/kernels.h"
 #include "densenorm/parallel.h"
 #include "densenorm/batch.h"
+#include "densenorm/net.h"
 
 namespace densenorm_binding {
 Napi::Function DefineNet(Napi::Env env);
@@ -41,6 +42,14 @@ Napi::Value SetGemmTeamPolicy(const Napi::CallbackInfo& info) {
   const size_t rows = count(info[0], "minRowsPerThread", 1u << 30);
   const size_t cols = count(info[1], "maxColsPerThread", 1u << 30);
   densenorm::set_gemm_team_policy(rows, cols);
+  return info.Env().Undefined();
+}
+
+// setStepTuning(on: boolean | null): train_step's measured pool-or-one-thread choice (net.h);
+// null restores DENSENORM_STEP_TUNE's default.
+Napi::Value SetStepTuning(const Napi::CallbackInfo& info) {
+  if (info[0].IsNull() || info[0].IsUndefined()) densenorm::set_step_tuning(-1);
+  else densenorm::set_step_tuning(flag(info[0], "on") ? 1 : 0);
   return info.Env().Undefined();
 }
 
@@ -128,6 +137,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("setGemmTeamPolicy", Napi::Function::New(env, SetGemmTeamPolicy));
+  exports.Set("setStepTuning", Napi::Function::New(env, SetStepTuning));
   exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   exports.Set("NativeNet", DefineNet(env));

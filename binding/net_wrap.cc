@@ -111,6 +111,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
                         InstanceMethod("evaluateAsync", &NetWrap::EvaluateAsync),
                         InstanceMethod("recalibrate", &NetWrap::Recalibrate),
                         InstanceMethod("setLearningRate", &NetWrap::SetLearningRate),
+                        InstanceMethod("stepThreading", &NetWrap::StepThreading),
                         InstanceMethod("dispose", &NetWrap::Dispose)});
   }
 
@@ -390,6 +391,11 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
   Napi::Value SetLearningRate(const Napi::CallbackInfo& info) {
     live(info.Env())->set_learning_rate(static_cast<float>(num(info[0], "learningRate")));
     return info.Env().Undefined();
+  }
+  // stepThreading(): how trainStep used the pool at its last batch size (Net::step_threading).
+  // Read it between steps (it is the training thread's state).
+  Napi::Value StepThreading(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), live(info.Env())->step_threading());
   }
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     live(info.Env());

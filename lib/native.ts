@@ -94,6 +94,9 @@ export interface NativeNet {
     iteration0: number, stop: Int32Array, out: Float64Array): Promise<{ done: number; error?: string }>;
   recalibrate(x: Float32Array, rows: number, batchSize: number): void;
   setLearningRate(lr: number): void;
+  // How trainStep used the thread pool at its last batch size: it times a few steps with the pool
+  // and on one thread, then keeps the faster (same bits either way). Read between steps.
+  stepThreading(): 'none' | 'tuning' | 'pool' | 'one thread' | 'single';
   dispose(): void;
 }
 
@@ -112,6 +115,9 @@ export interface NativeAddon {
   // When the threaded GEMM runs a team (row chunks, shared packed op(B)): M >= minRowsPerThread ·
   // threads and N < maxColsPerThread · threads; 0 restores a default (256, 64). Tests and tuning.
   setGemmTeamPolicy(minRowsPerThread: number, maxColsPerThread: number): void;
+  // Whether NativeNet.trainStep times the pool against one thread and keeps the faster (default:
+  // on unless DENSENORM_STEP_TUNE=0); null restores the default. A net's next step starts over.
+  setStepTuning(on: boolean | null): void;
   gemm(
     isa: IsaName | null,
     transA: boolean,

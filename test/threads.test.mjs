@@ -7,6 +7,7 @@ import { randomArray, rng } from './reference.mjs';
 
 const require = createRequire(import.meta.url);
 const dn = require('../dist/index.js');
+const { native } = require('../dist/native.js');
 
 const snapshot = (m) => m.getWeights().map((t) => Array.from(t.data));
 
@@ -66,8 +67,11 @@ describe('thread-count independence', function () {
     },
   ];
 
-  for (const c of cases) {
-    it(`${c.name}: 1, 2 and 3 threads give bit-identical weights`, async () => {
+  // Each case with the step-threading measurement off (every step on 2 and 3 threads uses the
+  // pool) and on (the default: trial steps alternate pool and one thread, then one is kept).
+  for (const c of cases) for (const tuning of [false, true])
+    it(`${c.name}: 1, 2 and 3 threads give bit-identical weights (step tuning ${tuning ? 'on' : 'off'})`, async () => {
+      native.setStepTuning(tuning);
       const { x, y } = data(600, c.inDim, c.classes, 17);
       const train = async (threads) => {
         dn.setNumThreads(threads);
@@ -93,6 +97,55 @@ describe('thread-count independence', function () {
         }
         expect(r.p, `predictions, ${t} threads`).to.deep.equal(one.p);
       }
+      native.setStepTuning(null);
     });
-  }
+
+  it('step threading: trial steps time the pool against one thread, then the faster is kept; same bits as 1 thread', () => {
+    const { x, y } = data(240, 784, 10, 23);
+    const xs = [0, 1, 2, 3].map((k) => dn.tensor(x.data.slice(k * 60 * 784, (k + 1) * 60 * 784), [60, 784]));
+    const ys = [0, 1, 2, 3].map((k) => dn.tensor(y.data.slice(k * 60, (k + 1) * 60), [60, 1]));
+    const run = (threads, steps, states) => {
+      dn.setNumThreads(threads);
+      dn.setSeed(5);
+      const m = dn.sequential({ layers: cases[2].layers(784, 10) });
+      m.compile({ optimizer: dn.optimizers.sgd({ learningRate: 0.05 }), loss: 'sparseCategoricalCrossentropy' });
+      const net = m.graph(784);
+      states.push(net.stepThreading());
+      for (let i = 0; i < steps; i++) {
+        m.trainOnBatch(xs[i & 3], ys[i & 3]);
+        states.push(net.stepThreading());
+      }
+      const w = snapshot(m);
+      return { m, net, w };
+    };
+    try {
+      const s1 = [];
+      const one = run(1, 20, s1);
+      expect(s1[0]).to.equal('none');
+      expect(s1.slice(1).every((v) => v === 'single')).to.equal(true);
+      one.m.dispose();
+
+      const s2 = [];
+      const two = run(2, 20, s2);
+      expect(s2[0]).to.equal('none');
+      expect(s2[1]).to.equal('tuning');  // a warm-up step
+      // 2 warm-ups then at most 6 pairs: decided by the 14th step, and kept
+      const decided = s2[14];
+      expect(['pool', 'one thread']).to.include(decided);
+      expect(s2.slice(14).every((v) => v === decided)).to.equal(true);
+      for (let k = 0; k < one.w.length; k++)
+        expect(Buffer.from(Float32Array.from(two.w[k]).buffer).equals(Buffer.from(Float32Array.from(one.w[k]).buffer)), `weight ${k}`).to.equal(true);
+
+      // a new batch size is measured afresh; turning the measurement off means the pool at once
+      two.m.trainOnBatch(dn.tensor(x.data.slice(0, 30 * 784), [30, 784]), dn.tensor(y.data.slice(0, 30), [30, 1]));
+      expect(two.net.stepThreading()).to.equal('tuning');
+      native.setStepTuning(false);
+      two.m.trainOnBatch(xs[0], ys[0]);
+      expect(two.net.stepThreading()).to.equal('pool');
+      two.m.dispose();
+    } finally {
+      native.setStepTuning(null);
+      dn.setNumThreads(2);
+    }
+  });
 });

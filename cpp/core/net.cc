@@ -2,6 +2,9 @@
 #include "densenorm/net.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstring>
 
@@ -713,12 +716,96 @@ Status Net::loss_and_grad(const float* x, const float* y, size_t batch, bool upd
   return Status::Ok();
 }
 
-Status Net::train_step(const float* x, const float* y, size_t batch, double iteration,
-                       StepResult* res) {
+Status Net::train_step_once(const float* x, const float* y, size_t batch, double iteration,
+                            StepResult* res) {
   Status st = loss_and_grad(x, y, batch, true, res);
   if (!st.ok) return st;
   optimizer_step(iteration);
   return Status::Ok();
+}
+
+// ---- Step threading --------------------------------------------------------------------------
+// Whether a step gains from the pool depends on the machine as much as on the model: on a Zen 3
+// (2 cores sharing an L3) W1's 1-10 MFLOP products gained 8-10% from 2 threads; on a Zen 5 VM
+// whose 2 vCPUs are ~400 ns apart (round trip) the same split step took 240-270 µs against 202 on
+// one thread, while W2 gains 1.6x there. No fixed threshold is right for both, so train_step
+// measures: for each (batch size, pool size), after 2 warm-up steps, up to kTunePairs pairs of
+// steps, one with the pool and one inside a SerialScope (order alternating), then keeps the faster
+// by median (early after 2 pairs when the slower one's best is over 1.3x the faster one's worst,
+// at once when a pool step takes over 20 ms: big steps always gain from the pool). Both ways give
+// the same bits (every split is bit-identical), so the choice never changes results, only speed.
+// DENSENORM_STEP_TUNE=0 (or set_step_tuning(false)) turns it off: always the pool.
+namespace {
+std::atomic<int> g_step_tune{-1};  // -1: DENSENORM_STEP_TUNE decides
+bool step_tune_enabled() {
+  static const bool env_on = [] {
+    const char* e = std::getenv("DENSENORM_STEP_TUNE");
+    return !(e && e[0] == '0' && e[1] == 0);
+  }();
+  const int v = g_step_tune.load(std::memory_order_relaxed);
+  return v < 0 ? env_on : v == 1;
+}
+double median_of(const double* v, int n) {
+  double t[16];
+  std::copy(v, v + n, t);
+  std::sort(t, t + n);
+  return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+}  // namespace
+
+void set_step_tuning(int on) { g_step_tune.store(on < 0 ? -1 : on ? 1 : 0, std::memory_order_relaxed); }
+
+const char* Net::step_threading() const {
+  if (tune_.threads == 0) return "none";
+  if (tune_.threads == 1) return "single";
+  return tune_.state == 0 ? "tuning" : tune_.state == 1 ? "pool" : "one thread";
+}
+
+Status Net::train_step(const float* x, const float* y, size_t batch, double iteration,
+                       StepResult* res) {
+  const int pt = pool_threads();
+  const bool en = step_tune_enabled();
+  if (tune_.batch != batch || tune_.threads != pt || tune_.enabled != en) {
+    tune_ = StepTune{};
+    tune_.batch = batch;
+    tune_.threads = pt;
+    tune_.enabled = en;
+    tune_.state = pt <= 1 || !en ? 1 : 0;
+  }
+  if (tune_.state != 0) {
+    SerialScope one(tune_.state == 2);
+    return train_step_once(x, y, batch, iteration, res);
+  }
+  const int i = tune_.n++;
+  // Warm-ups (i = 0, 1: workspaces, caches), then pairs: pool first in even pairs, last in odd.
+  const int pair = (i - 2) / 2;
+  const bool serial = i < 2 ? i == 1 : (((i - 2) & 1) ^ (pair & 1)) == 1;
+  const auto t0 = std::chrono::steady_clock::now();
+  Status st;
+  {
+    SerialScope one(serial);
+    st = train_step_once(x, y, batch, iteration, res);
+  }
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (!st.ok || i < 2) return st;
+  const int m = serial ? 1 : 0;
+  if (tune_.count[m] < kTunePairs) tune_.ms[m][tune_.count[m]++] = ms;
+  if (!serial && ms > 20.0) {
+    tune_.state = 1;
+    return st;
+  }
+  const int np = std::min(tune_.count[0], tune_.count[1]);
+  if (np >= 2 && tune_.count[0] == tune_.count[1]) {
+    const double* p = tune_.ms[0];
+    const double* o = tune_.ms[1];
+    const double pmin = *std::min_element(p, p + np), pmax = *std::max_element(p, p + np);
+    const double omin = *std::min_element(o, o + np), omax = *std::max_element(o, o + np);
+    if (omin > 1.3 * pmax) tune_.state = 1;
+    else if (pmin > 1.3 * omax) tune_.state = 2;
+    else if (np == kTunePairs) tune_.state = median_of(o, np) < median_of(p, np) ? 2 : 1;
+  }
+  return st;
 }
 
 void Net::update_moving(const Workspace& ws, size_t B) {

@@ -193,9 +193,20 @@ Pool& pool() {
   return *p;
 }
 
+// SerialScope depth of this thread: while > 0 its parallel work runs inline.
+thread_local int t_serial = 0;
+
 }  // namespace
 
-int num_threads() { return pool().size(); }
+SerialScope::SerialScope(bool on) : on_(on) {
+  if (on_) ++t_serial;
+}
+SerialScope::~SerialScope() {
+  if (on_) --t_serial;
+}
+
+int num_threads() { return t_serial ? 1 : pool().size(); }
+int pool_threads() { return pool().size(); }
 
 void set_num_threads(int n) {
   if (n < 1) n = 1;
@@ -208,7 +219,7 @@ void set_num_threads(int n) {
 void parallel_for(size_t n_tasks, const std::function<void(size_t)>& fn) {
   if (n_tasks == 0) return;
   Pool& p = pool();
-  if (n_tasks == 1 || p.size() == 1 || !p.try_claim()) {
+  if (n_tasks == 1 || t_serial || p.size() == 1 || !p.try_claim()) {
     for (size_t i = 0; i < n_tasks; ++i) fn(i);
     return;
   }
@@ -226,7 +237,7 @@ void parallel_for(size_t n_tasks, const std::function<void(size_t)>& fn) {
 size_t parallel_team(size_t n, const std::function<void(size_t, size_t)>& fn) {
   Pool& p = pool();
   size_t team = n < static_cast<size_t>(p.size()) ? n : static_cast<size_t>(p.size());
-  if (team <= 1 || !p.try_claim()) {
+  if (team <= 1 || t_serial || !p.try_claim()) {
     fn(0, 1);
     return 1;
   }

@@ -117,6 +117,11 @@ class Net {
 
   void set_learning_rate(float lr) { opt_.learning_rate = lr; }
 
+  // How train_step used the pool at its last batch size (net.cc, "Step threading"): "tuning"
+  // (trial steps still being timed), "pool" (measured faster, or DENSENORM_STEP_TUNE=0), "one
+  // thread" (measured faster), "single" (the pool has one thread) or "none" (no step yet).
+  const char* step_threading() const;
+
  private:
   struct BlockWs {
     std::vector<float> a;      // BN input (= pre_act output) [B × out]
@@ -152,6 +157,8 @@ class Net {
   Status loss_forward(const Workspace& ws, const float* y, size_t batch, StepResult* res,
                       float* grad, bool* grad_is_logits) const;
   void optimizer_step(double iteration);
+  Status train_step_once(const float* x, const float* y, size_t batch, double iteration,
+                         StepResult* res);
   // Threaded batch-norm backward passes (same results for every thread count).
   static void bn_reduce(const KernelTable& K, Workspace& ws, const float* dY, const float* Y,
                         const float* Z, size_t rows, size_t cols, Act act, const float* mean,
@@ -175,7 +182,23 @@ class Net {
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Workspace>> pool_;
   size_t max_width_ = 0;
+  // train_step's measured threading (net.cc, "Step threading").
+  static constexpr int kTunePairs = 6;
+  struct StepTune {
+    size_t batch = 0;
+    int threads = 0;
+    bool enabled = true;
+    int state = 0;  // 0 tuning, 1 pool, 2 one thread
+    int n = 0;      // trial steps run for this batch size and pool size (2 warm-ups first)
+    double ms[2][kTunePairs] = {};  // [0] pool, [1] one thread
+    int count[2] = {0, 0};
+  } tune_;
 };
+
+// Whether train_step measures pool against one thread (Net::step_threading): 1 on, 0 off (always
+// the pool), -1 back to DENSENORM_STEP_TUNE (on unless "0"). Process-wide; a net's next step
+// starts over (tuning again when turned on).
+void set_step_tuning(int on);
 
 // Row-wise helpers used by the core (softmax is not elementwise, so it is not in the ISA table).
 void softmax_rows(const float* x, size_t rows, size_t cols, float* y);

@@ -7,9 +7,25 @@
 
 namespace densenorm {
 
-// Number of threads the pool uses (caller included). Default: DENSENORM_NUM_THREADS if set,
-// else the CPUs this process may run on (sched_getaffinity), at least 1.
+// Number of threads the pool uses (caller included); 1 inside a SerialScope. Default:
+// DENSENORM_NUM_THREADS if set, else the CPUs this process may run on (sched_getaffinity), >= 1.
 int num_threads();
+// The pool's size, whatever SerialScope says (num_threads() is 1 inside one).
+int pool_threads();
+// While one is alive (and constructed with on = true), this thread's parallel_for and
+// parallel_team run inline and num_threads() is 1, so every split decision takes its one-thread
+// branch: the work gives the same bits as with the pool (every split is bit-identical), on one
+// core. Nests; other threads are unaffected.
+class SerialScope {
+ public:
+  explicit SerialScope(bool on);
+  ~SerialScope();
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  bool on_;
+};
 // Resizes the pool (n >= 1). Safe to call between operations.
 void set_num_threads(int n);
 
