@@ -397,6 +397,43 @@ describe(`batch normalization (isa=${isa})`, () => {
     expect(Buffer.from(outs[2].buffer).equals(Buffer.from(outs[0].buffer)), '3 threads').to.equal(true);
   });
 
+  it('inference Dense(bias) → BN → ReLU over 300 features (finished per column range inside the GEMM): float64 reference, same bits on 1, 2 and 3 threads', () => {
+    const F0 = 70, F = 300, B = 64;
+    const rand = rng(57);
+    const x = randomArray(B * F0, rand, 1);
+    const W = randomArray(F0 * F, rand, 0.2);
+    const b = randomArray(F, rand, 0.5);
+    const gamma = randomArray(F, rand, 1, 1), beta = randomArray(F, rand, 0.5);
+    const mm = randomArray(F, rand, 0.5), mv = randomArray(F, rand, 0.5, 1);
+    const d = dn.layers.dense({ units: F, inputShape: [F0] });
+    const bn = dn.layers.batchNormalization({ epsilon: 0.01 });
+    const m = dn.sequential({ layers: [d, bn, dn.layers.activation({ activation: 'relu' })] });
+    m.setWeights([dn.tensor(W, [F0, F]), dn.tensor(b), dn.tensor(gamma), dn.tensor(beta), dn.tensor(mm), dn.tensor(mv)]);
+    const saved = dn.backend().threads;
+    try {
+      let first;
+      for (const t of [1, 2, 3]) {
+        dn.setNumThreads(t);
+        const p = m.predict(dn.tensor(x, [B, F0])).data;
+        if (!first) {
+          first = p;
+          for (let i = 0; i < B; i++)
+            for (let j = 0; j < F; j++) {
+              let a = b[j];
+              for (let k = 0; k < F0; k++) a += x[i * F0 + k] * W[k * F + j];
+              const want = Math.max(0, ((a - mm[j]) / Math.sqrt(mv[j] + 0.01)) * gamma[j] + beta[j]);
+              expect(Math.abs(p[i * F + j] - want), `out[${i}][${j}]`).to.be.at.most(1e-4 * (1 + Math.abs(want)));
+            }
+        } else {
+          expect(Buffer.from(p.buffer).equals(Buffer.from(first.buffer)), `threads=${t}`).to.equal(true);
+        }
+      }
+    } finally {
+      dn.setNumThreads(saved);
+      m.dispose();
+    }
+  });
+
   it('a bias before BN: the training output ignores it (zero gradient); predict accounts for it via the moving mean', () => {
     const F0 = 3;
     const B = 10;

@@ -325,9 +325,36 @@ Status Net::forward(Workspace& ws, const float* x, size_t B, int mode, size_t up
         c->K.scale_shift_act(A + j0, c->B, j1 - j0, c->n, w.scale.data() + j0,
                              w.shift.data() + j0, s.post_act, w.y.data() + j0, c->n);
       };
+      // Inference (moving statistics): scale and shift are known before the product, so the
+      // bias, scale/shift and activation run per column range too, on columns still in cache.
+      const bool fused_infer = s.has_bn && !bn_batch && s.pre_act == Act::linear &&
+                               elementwise(s.post_act) &&
+                               !(is_last && keep_logits && s.post_act != Act::linear);
+      if (fused_infer) {
+        for (size_t j = 0; j < n; ++j) {
+          w.mean[j] = s.moving_mean[j];
+          w.invstd[j] = 1.0f / std::sqrt(s.moving_var[j] + s.epsilon);
+          const float g = s.gamma ? s.gamma[j] : 1.0f;
+          w.scale[j] = g * w.invstd[j];
+          w.shift[j] = (s.beta ? s.beta[j] : 0.0f) - w.mean[j] * w.scale[j];
+        }
+      }
+      // The same operations as the unfused passes below, in the same order (bit-identical).
+      const ColsDone infer_cols = [c = &ctx](size_t j0, size_t j1) {
+        BlockWs& w = c->w;
+        const BlockSpec& s = c->s;
+        float* A = w.a.data();
+        if (s.bias)
+          c->K.scale_shift_act(A + j0, c->B, j1 - j0, c->n, nullptr, s.bias + j0, Act::linear,
+                               A + j0, c->n);
+        c->K.scale_shift_act(A + j0, c->B, j1 - j0, c->n, w.scale.data() + j0,
+                             w.shift.data() + j0, s.post_act, w.y.data() + j0, c->n);
+      };
       gemm(false, false, B, n, s.in, X, s.in, s.kernel, n, w.a.data(), n, false,
-           stats_in_gemm ? &gs : nullptr, fused ? &bn_cols : nullptr);
-      const float* shift = (s.bias && !skip_bias) ? s.bias : nullptr;
+           stats_in_gemm ? &gs : nullptr,
+           fused ? &bn_cols : fused_infer ? &infer_cols : nullptr);
+      fused = fused || fused_infer;
+      const float* shift = (s.bias && !skip_bias && !fused_infer) ? s.bias : nullptr;
       if (shift || (s.pre_act != Act::linear && elementwise(s.pre_act)))
         p_scale_shift_act(K, w.a.data(), B, n, n, nullptr, shift,
                           elementwise(s.pre_act) ? s.pre_act : Act::linear, w.a.data(), n);
