@@ -53,6 +53,14 @@ Napi::Value SetStepTuning(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setPackedInference(on: boolean | null): inference's packed kernels (net.h); null restores
+// DENSENORM_PACKED_INFERENCE's default.
+Napi::Value SetPackedInference(const Napi::CallbackInfo& info) {
+  if (info[0].IsNull() || info[0].IsUndefined()) densenorm::set_packed_inference(-1);
+  else densenorm::set_packed_inference(flag(info[0], "on") ? 1 : 0);
+  return info.Env().Undefined();
+}
+
 // gemm(isa|null, transA, transB, M, N, K, A, B, C, accumulate[, shift, part]): tests compare every
 // ISA table. shift/part: the batch-statistics epilogue (kernels.h GemmColStats, part row stride N).
 // isa null: the threaded driver with the active table.
@@ -138,6 +146,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("setGemmTeamPolicy", Napi::Function::New(env, SetGemmTeamPolicy));
   exports.Set("setStepTuning", Napi::Function::New(env, SetStepTuning));
+  exports.Set("setPackedInference", Napi::Function::New(env, SetPackedInference));
   exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   exports.Set("NativeNet", DefineNet(env));

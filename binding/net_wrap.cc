@@ -112,6 +112,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
                         InstanceMethod("recalibrate", &NetWrap::Recalibrate),
                         InstanceMethod("setLearningRate", &NetWrap::SetLearningRate),
                         InstanceMethod("stepThreading", &NetWrap::StepThreading),
+                        InstanceMethod("weightsChanged", &NetWrap::WeightsChanged),
                         InstanceMethod("dispose", &NetWrap::Dispose)});
   }
 
@@ -396,6 +397,11 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
   // Read it between steps (it is the training thread's state).
   Napi::Value StepThreading(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), live(info.Env())->step_threading());
+  }
+  // weightsChanged(): JavaScript wrote into a kernel array; inference repacks it (Net::weights_changed).
+  Napi::Value WeightsChanged(const Napi::CallbackInfo& info) {
+    live(info.Env())->weights_changed();
+    return info.Env().Undefined();
   }
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     live(info.Env());

@@ -97,6 +97,8 @@ export interface NativeNet {
   // How trainStep used the thread pool at its last batch size: it times a few steps with the pool
   // and on one thread, then keeps the faster (same bits either way). Read between steps.
   stepThreading(): 'none' | 'tuning' | 'pool' | 'one thread' | 'single';
+  // JavaScript wrote into a kernel array: inference's packed copy of it is made again.
+  weightsChanged(): void;
   dispose(): void;
 }
 
@@ -118,6 +120,9 @@ export interface NativeAddon {
   // Whether NativeNet.trainStep times the pool against one thread and keeps the faster (default:
   // on unless DENSENORM_STEP_TUNE=0); null restores the default. A net's next step starts over.
   setStepTuning(on: boolean | null): void;
+  // Whether inference keeps packed copies of the Dense kernels (default: on unless
+  // DENSENORM_PACKED_INFERENCE=0); null restores the default.
+  setPackedInference(on: boolean | null): void;
   gemm(
     isa: IsaName | null,
     transA: boolean,

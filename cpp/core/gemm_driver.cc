@@ -257,4 +257,43 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
   if (tm > 1) cols_done_after(cols_done, M, N);
 }
 
+void gemm_prepacked(bool trans_a, size_t M, size_t N, size_t K, const float* A, size_t lda,
+                    const float* BP, float* C, size_t ldc, const ColsDone* cols_done) {
+  const KernelTable& kt = kernels();
+  if (M == 0 || N == 0) return;
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  size_t nt = static_cast<size_t>(num_threads());
+  const size_t max_tasks = static_cast<size_t>(flops / kMinFlopsPerTask);
+  if (nt > max_tasks) nt = max_tasks < 1 ? 1 : max_tasks;
+  // The grid of gemm(): columns first, rows when N is too narrow. No op(B) to pack, so a row
+  // split costs nothing extra either.
+  const size_t col_align = kt.gemm_nr;
+  const size_t col_units = ceil_div(N, col_align);
+  const size_t row_units = ceil_div(M, kRowAlign);
+  size_t tn = nt < col_units ? nt : col_units;
+  size_t tm = nt / tn;
+  if (tm > row_units) tm = row_units;
+  if (tm < 1) tm = 1;
+  if (K == 0 || flops < kMinFlops || tn * tm <= 1) {
+    kt.gemm_prepacked(trans_a, M, N, K, A, lda, BP, N, 0, C, ldc, false);
+    cols_done_after(cols_done, M, N);
+    return;
+  }
+  auto bound = [](size_t t, size_t units, size_t tasks, size_t align, size_t total) {
+    return std::min(total, t * units / tasks * align);
+  };
+  parallel_for(tn * tm, [&](size_t t) {
+    const size_t bi = t / tn, bj = t % tn;
+    const size_t i0 = bound(bi, row_units, tm, kRowAlign, M);
+    const size_t m = bound(bi + 1, row_units, tm, kRowAlign, M) - i0;
+    const size_t j0 = bound(bj, col_units, tn, col_align, N);
+    const size_t n = bound(bj + 1, col_units, tn, col_align, N) - j0;
+    if (m == 0 || n == 0) return;
+    const float* a = trans_a ? A + i0 : A + i0 * lda;
+    kt.gemm_prepacked(trans_a, m, n, K, a, lda, BP, N, j0, C + i0 * ldc + j0, ldc, false);
+    if (cols_done && tm == 1) (*cols_done)(j0, j0 + n);
+  });
+  if (tm > 1) cols_done_after(cols_done, M, N);
+}
+
 }  // namespace densenorm

@@ -271,6 +271,53 @@ Status Net::check_batch(size_t batch, bool training) const {
   return Status::Ok();
 }
 
+// ---- Packed kernels ------------------------------------------------------------------------------
+// Every GEMM packs op(B) into the microkernel's panels as it goes. In training the kernel changes
+// every step, so that is the cost of a copy per step; in inference it is the same work on every
+// call: 8% of W2's batch-256 prediction on 2 threads (perf). So inference keeps one packed copy per
+// Dense kernel (KernelTable::gemm_pack_b), repacked when weights_version_ moved: the optimizer
+// bumps it; the binding's weightsChanged() bumps it for writes from JavaScript (the façade calls it
+// when a layer's setWeightValues ran). Few-row products (batch <= 8) stream B on their own path
+// and never pack, so they do not use it. Same bits as packing per call.
+namespace {
+constexpr size_t kPackedMinRows = 8;
+std::atomic<int> g_packed_inference{-1};  // -1: DENSENORM_PACKED_INFERENCE decides
+bool packed_inference_enabled() {
+  static const bool env_on = [] {
+    const char* e = std::getenv("DENSENORM_PACKED_INFERENCE");
+    return !(e && e[0] == '0' && e[1] == 0);
+  }();
+  const int v = g_packed_inference.load(std::memory_order_relaxed);
+  return v < 0 ? env_on : v == 1;
+}
+}  // namespace
+
+void set_packed_inference(int on) {
+  g_packed_inference.store(on < 0 ? -1 : on ? 1 : 0, std::memory_order_relaxed);
+}
+
+std::shared_ptr<std::vector<float>> Net::packed_kernel(size_t k, const float** data) {
+  const BlockSpec& s = blocks_[k];
+  const KernelTable& K = kernels();
+  std::lock_guard<std::mutex> lk(packed_mu_);
+  if (packed_.size() != blocks_.size()) packed_.resize(blocks_.size());
+  PackedKernel& p = packed_[k];
+  const uint64_t v = weights_version_.load(std::memory_order_acquire);
+  if (!p.buf || p.version != v) {
+    // A new buffer each time (not in place): a predict on another thread may still hold the old.
+    auto buf = std::make_shared<std::vector<float>>(K.gemm_packed_b_size(s.in, s.out) + 16);
+    uintptr_t a = reinterpret_cast<uintptr_t>(buf->data());
+    a = (a + 63) & ~static_cast<uintptr_t>(63);
+    float* d = reinterpret_cast<float*>(a);
+    K.gemm_pack_b(false, s.kernel, s.out, s.in, s.out, d);
+    p.buf = std::move(buf);
+    p.data = d;
+    p.version = v;
+  }
+  *data = p.data;
+  return p.buf;
+}
+
 Status Net::forward(Workspace& ws, const float* x, size_t B, int mode, size_t upto,
                     bool keep_logits) {
   const KernelTable& K = kernels();
@@ -350,9 +397,15 @@ Status Net::forward(Workspace& ws, const float* x, size_t B, int mode, size_t up
         c->K.scale_shift_act(A + j0, c->B, j1 - j0, c->n, w.scale.data() + j0,
                              w.shift.data() + j0, s.post_act, w.y.data() + j0, c->n);
       };
-      gemm(false, false, B, n, s.in, X, s.in, s.kernel, n, w.a.data(), n, false,
-           stats_in_gemm ? &gs : nullptr,
-           fused ? &bn_cols : fused_infer ? &infer_cols : nullptr);
+      const ColsDone* done = fused ? &bn_cols : fused_infer ? &infer_cols : nullptr;
+      const float* bp = nullptr;
+      std::shared_ptr<std::vector<float>> hold;
+      if (mode == 0 && B > kPackedMinRows && packed_inference_enabled()) hold = packed_kernel(k, &bp);
+      if (bp)
+        gemm_prepacked(false, B, n, s.in, X, s.in, bp, w.a.data(), n, done);
+      else
+        gemm(false, false, B, n, s.in, X, s.in, s.kernel, n, w.a.data(), n, false,
+             stats_in_gemm ? &gs : nullptr, done);
       fused = fused || fused_infer;
       const float* shift = (s.bias && !skip_bias && !fused_infer) ? s.bias : nullptr;
       if (shift || (s.pre_act != Act::linear && elementwise(s.pre_act)))
@@ -853,6 +906,7 @@ void Net::update_moving(const Workspace& ws, size_t B) {
 }
 
 void Net::optimizer_step(double t) {
+  weights_version_.fetch_add(1, std::memory_order_acq_rel);  // packed kernels are stale
   const KernelTable& K = kernels();
   const OptimizerConfig& o = opt_;
   float lr_t = 0.0f;

@@ -524,6 +524,52 @@ struct Gemm {
     }
   }
 
+  // Pre-packed op(B) (KernelTable::gemm_pack_b / gemm_prepacked): the panels run() packs, for all
+  // of op(B) at once, K block after K block (block pc at pc · Npad, Npad = N rounded up to NR).
+  static size_t packed_b_size(size_t K, size_t N) { return K * ((N + NR - 1) / NR * NR); }
+  static void pack_b_all(bool trans_b, const float* B, size_t ldb, size_t K, size_t N,
+                         float* out) {
+    const size_t KB = kblock(K), npad = (N + NR - 1) / NR * NR;
+    for (size_t pc = 0; pc < K; pc += KB) {
+      const size_t kc = min_sz(KB, K - pc);
+      pack_b(trans_b, B, ldb, pc, 0, kc, N, out + pc * npad);
+      // pack_b zero-pads a partial last panel's columns; nothing lies past it
+    }
+  }
+  // run() with op(B)'s panels read from BP (columns j0.. of a packed K × ldbp matrix).
+  static void run_prepacked(bool trans_a, size_t M, size_t N, size_t K, const float* A,
+                            size_t lda, const float* BP, size_t ldbp, size_t j0, float* C,
+                            size_t ldc, bool accumulate) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+      if (!accumulate)
+        for (size_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, N * sizeof(float));
+      return;
+    }
+    const GemmBlocking bl = gemm_blocking(MR, NR);
+    const size_t KB = kblock(K);
+    const size_t nmb = (M + bl.mc - 1) / bl.mc;
+    size_t MCb = (M + nmb - 1) / nmb;
+    MCb = (MCb + MR - 1) / MR * MR;
+    const size_t npad = (ldbp + NR - 1) / NR * NR;
+    const bool direct_a = N <= kDirectMaxN;
+    float* apack = direct_a ? nullptr
+                            : kernel_scratch(1, min_sz(MCb, (M + MR - 1) / MR * MR) * KB);
+    for (size_t jc = 0; jc < N; jc += bl.nc) {
+      const size_t nc = min_sz(bl.nc, N - jc);
+      for (size_t pc = 0; pc < K; pc += KB) {
+        const size_t kc = min_sz(KB, K - pc);
+        const bool beta = accumulate || pc > 0;
+        const float* bpack = BP + pc * npad + (j0 + jc) / NR * kc * NR;
+        for (size_t ic = 0; ic < M; ic += MCb) {
+          const size_t mc = min_sz(MCb, M - ic);
+          compute_rows(direct_a, trans_a, A, lda, ic, pc, mc, kc, nc, bpack, nullptr, 0, apack,
+                       C, ldc, jc, beta, nullptr);
+        }
+      }
+    }
+  }
+
   // Row block [ic, ic+mc) of C against a B block (nc columns): pack op(A) (unless direct_a: read
   // in place, AM 1 or 2 by trans_a), run the tiles. st (last K block only): the batch-statistics
   // epilogue; rows are the call's (chunk = row / kStatRows).
@@ -1019,6 +1065,19 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
     KGemm_::run_team(team, tid, ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc, st);               \
   }                                                                                              \
   size_t densenorm_f32_gemm_kblock__##isa(size_t K) { return KGemm_::kblock(K); }              \
+  size_t densenorm_f32_gemm_packed_b_size__##isa(size_t K, size_t N) {                          \
+    return KGemm_::packed_b_size(K, N);                                                          \
+  }                                                                                              \
+  void densenorm_f32_gemm_pack_b__##isa(bool tb, const float* B, size_t ldb, size_t K, size_t N, \
+                                        float* out) {                                            \
+    KGemm_::pack_b_all(tb, B, ldb, K, N, out);                                                   \
+  }                                                                                              \
+  void densenorm_f32_gemm_prepacked__##isa(bool ta, size_t M, size_t N, size_t K,                \
+                                           const float* A, size_t lda, const float* BP,          \
+                                           size_t ldbp, size_t j0, float* C, size_t ldc,         \
+                                           bool acc) {                                           \
+    KGemm_::run_prepacked(ta, M, N, K, A, lda, BP, ldbp, j0, C, ldc, acc);                       \
+  }                                                                                              \
   void densenorm_f32_col_mean_var__##isa(const float* X, size_t r, size_t c, size_t ld,          \
                                          float* mean, float* var) {                              \
     DENSENORM_KERNEL_NS::col_mean_var<DENSENORM_KERNEL_NS::VT>(X, r, c, ld, mean, var);          \
@@ -1082,6 +1141,9 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
         &densenorm_f32_gemm_team__##isa,                                                         \
         &densenorm_f32_gemm_kblock__##isa,                                                       \
         KGemm_::NR,                                                                              \
+        &densenorm_f32_gemm_packed_b_size__##isa,                                                \
+        &densenorm_f32_gemm_pack_b__##isa,                                                       \
+        &densenorm_f32_gemm_prepacked__##isa,                                                    \
     };                                                                                           \
     return &table;                                                                               \
   }                                                                                              \

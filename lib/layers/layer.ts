@@ -84,6 +84,7 @@ export abstract class Layer {
 
   private _trainable = true;
   private _weights: LayerWeight[] = [];
+  private _weightsVersion = 0;
 
   protected constructor(className: string, prefix: string, args: LayerArgs, argName: string) {
     this.className = className;
@@ -252,6 +253,24 @@ export abstract class Layer {
       }
     });
     values.forEach((v, i) => this._weights[i].value.set(v));
+    this.markWeightsChanged();
+  }
+
+  /**
+   * Counts writes to this layer's weights that did not come from training (setWeightValues,
+   * setWeights, loading): a model repacks its inference copy of a kernel when it moves.
+   */
+  get weightsVersion(): number {
+    return this._weightsVersion;
+  }
+
+  /**
+   * Call after writing into a `weights[i].value` array yourself: training reads those arrays
+   * directly, but inference multiplies by a packed copy of each Dense kernel, made again only when
+   * the weights change through the API (training, setWeights, setWeightValues, loading) or this.
+   */
+  markWeightsChanged(): void {
+    this._weightsVersion++;
   }
 
   toString(): string {

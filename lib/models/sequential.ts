@@ -113,6 +113,7 @@ export class Sequential {
   private compiled?: Compiled;
   private net?: NativeNet;
   private netKey = '';
+  private netWeightsVersion = 0;
   private readonly grads = new WeakMap<Float32Array, Float32Array>();
   private fitting = false;
   private _stopTraining = false;
@@ -207,6 +208,12 @@ export class Sequential {
     return this.compiled?.optimizer;
   }
 
+  private weightsVersionSum(): number {
+    let v = 0;
+    for (const l of this._layers) v += l.weightsVersion;
+    return v;
+  }
+
   private invalidate(): void {
     if (this.net) this.net.dispose();
     this.net = undefined;
@@ -218,8 +225,17 @@ export class Sequential {
     this.buildFor(inputDim);
     const c = this.compiled;
     const key = this._layers.map((l) => `${l.name}:${l.trainable}`).join('|') + `#${c ? c.loss : '-'}`;
-    if (this.net && key === this.netKey) return this.net;
+    if (this.net && key === this.netKey) {
+      // weights written through the API since the last call: inference's packed kernels are stale
+      const v = this.weightsVersionSum();
+      if (v !== this.netWeightsVersion) {
+        this.net.weightsChanged();
+        this.netWeightsVersion = v;
+      }
+      return this.net;
+    }
     this.invalidate();
+    this.netWeightsVersion = this.weightsVersionSum();
     const blocks = fuse(this._layers);
     const params: NativeParamSlot[] = [];
     const specs: NativeBlockSpec[] = [];

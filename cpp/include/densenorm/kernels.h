@@ -129,6 +129,18 @@ struct KernelTable {
   // The microkernel's tile width NR in floats (4 scalar, 16 AVX2, 32 AVX-512): the driver splits
   // columns on multiples of it, so no split creates an edge tile.
   size_t gemm_nr;
+
+  // Pre-packed op(B) (inference, where B is a layer's kernel that stays the same across calls):
+  // gemm_pack_b writes all of op(B) (K×N) as gemm's own panels, K block after K block, each block
+  // [kc × ceil(N/NR)·NR] with NR-wide panels of kc rows, zero-padded past N; gemm_packed_b_size
+  // floats. gemm_prepacked then computes C[M×N] = op(A) · op(B)[:, j0 : j0+N] from it (j0 a
+  // multiple of NR; ldbp = the packed matrix's full N), with gemm's K blocks, tiles and
+  // arithmetic: the same bits as gemm on the unpacked B. No statistics; M > the microkernel's MR.
+  size_t (*gemm_packed_b_size)(size_t K, size_t N);
+  void (*gemm_pack_b)(bool trans_b, const float* B, size_t ldb, size_t K, size_t N, float* out);
+  void (*gemm_prepacked)(bool trans_a, size_t M, size_t N, size_t K, const float* A, size_t lda,
+                         const float* BP, size_t ldbp, size_t j0, float* C, size_t ldc,
+                         bool accumulate);
 };
 
 // The active table (best ISA the CPU and OS support, or the one DENSENORM_ISA forces).

@@ -7,6 +7,7 @@
 // its workspace. The core never throws: every entry returns a Status.
 #pragma once
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -117,6 +118,11 @@ class Net {
 
   void set_learning_rate(float lr) { opt_.learning_rate = lr; }
 
+  // Inference multiplies by a packed copy of each Dense kernel (net.cc, "Packed kernels"), made
+  // on first use and again after the weights change: the optimizer marks that itself; whoever
+  // else writes a kernel (setWeights, loading) calls weights_changed().
+  void weights_changed() { weights_version_.fetch_add(1, std::memory_order_acq_rel); }
+
   // How train_step used the pool at its last batch size (net.cc, "Step threading"): "tuning"
   // (trial steps still being timed), "pool" (measured faster, or DENSENORM_STEP_TUNE=0), "one
   // thread" (measured faster), "single" (the pool has one thread) or "none" (no step yet).
@@ -182,6 +188,18 @@ class Net {
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Workspace>> pool_;
   size_t max_width_ = 0;
+  // Packed kernels for inference, per block (net.cc, "Packed kernels").
+  struct PackedKernel {
+    std::shared_ptr<std::vector<float>> buf;  // over-allocated for 64-byte alignment
+    const float* data = nullptr;              // aligned, inside buf
+    uint64_t version = ~uint64_t{0};
+  };
+  // A snapshot of block k's packed kernel (packing it first if the weights changed); keeps the
+  // buffer alive while the caller uses it, whatever other threads do meanwhile.
+  std::shared_ptr<std::vector<float>> packed_kernel(size_t k, const float** data);
+  std::vector<PackedKernel> packed_;
+  std::mutex packed_mu_;
+  std::atomic<uint64_t> weights_version_{0};
   // train_step's measured threading (net.cc, "Step threading").
   static constexpr int kTunePairs = 6;
   struct StepTune {
@@ -199,6 +217,11 @@ class Net {
 // the pool), -1 back to DENSENORM_STEP_TUNE (on unless "0"). Process-wide; a net's next step
 // starts over (tuning again when turned on).
 void set_step_tuning(int on);
+
+// Whether inference uses packed kernels (Net::weights_changed): 1 on, 0 off (packs on every call,
+// like training), -1 back to DENSENORM_PACKED_INFERENCE (on unless "0"). Process-wide, for
+// tests and memory-tight servers (the packed copies take as much memory as the kernels).
+void set_packed_inference(int on);
 
 // Row-wise helpers used by the core (softmax is not elementwise, so it is not in the ISA table).
 void softmax_rows(const float* x, size_t rows, size_t cols, float* y);
