@@ -136,6 +136,13 @@ describe('thread-count independence', function () {
       for (let k = 0; k < one.w.length; k++)
         expect(Buffer.from(Float32Array.from(two.w[k]).buffer).equals(Buffer.from(Float32Array.from(one.w[k]).buffer)), `weight ${k}`).to.equal(true);
 
+      // measured again after 1000 steps (the host's load changes), then decided again
+      let k = 0;
+      while (two.net.stepThreading() !== 'tuning' && k < 1001) { two.m.trainOnBatch(xs[k & 3], ys[k & 3]); k++; }
+      expect(k).to.be.within(980, 1001);
+      for (let i = 0; i < 12; i++) two.m.trainOnBatch(xs[i & 3], ys[i & 3]);
+      expect(['pool', 'one thread']).to.include(two.net.stepThreading());
+
       // a new batch size is measured afresh; turning the measurement off means the pool at once
       two.m.trainOnBatch(dn.tensor(x.data.slice(0, 30 * 784), [30, 784]), dn.tensor(y.data.slice(0, 30), [30, 1]));
       expect(two.net.stepThreading()).to.equal('tuning');

@@ -808,12 +808,14 @@ Status Net::train_step_once(const float* x, const float* y, size_t batch, double
 // Whether a step gains from the pool depends on the machine as much as on the model: on a Zen 3
 // (2 cores sharing an L3) W1's 1-10 MFLOP products gained 8-10% from 2 threads; on a Zen 5 VM
 // whose 2 vCPUs are ~400 ns apart (round trip) the same split step took 240-270 µs against 202 on
-// one thread, while W2 gains 1.6x there. No fixed threshold is right for both, so train_step
+// one thread in one hour and 137 in another, while W2 gains 1.6x there. No fixed threshold is
+// right for all of these, so train_step
 // measures: for each (batch size, pool size), after 2 warm-up steps, up to kTunePairs pairs of
 // steps, one with the pool and one inside a SerialScope (order alternating), then keeps the faster
 // by median (early after 2 pairs when the slower one's best is over 1.3x the faster one's worst,
 // at once when a pool step takes over 20 ms: big steps always gain from the pool). Both ways give
 // the same bits (every split is bit-identical), so the choice never changes results, only speed.
+// The choice is measured again every kRetuneSteps steps (the host's load changes).
 // DENSENORM_STEP_TUNE=0 (or set_step_tuning(false)) turns it off: always the pool.
 namespace {
 std::atomic<int> g_step_tune{-1};  // -1: DENSENORM_STEP_TUNE decides
@@ -853,6 +855,14 @@ Status Net::train_step(const float* x, const float* y, size_t batch, double iter
     tune_.state = pt <= 1 || !en ? 1 : 0;
   }
   if (tune_.state != 0) {
+    // Measured again every kRetuneSteps steps: the host changes (on the Zen 5 VM the same W1
+    // step on 2 threads took 244 µs one hour and 137 µs the next, against ~200 on one).
+    if (tune_.threads > 1 && tune_.enabled && ++tune_.since >= kRetuneSteps) {
+      tune_.state = 0;
+      tune_.since = 0;
+      tune_.n = 2;  // no warm-ups: the workspaces exist
+      tune_.count[0] = tune_.count[1] = 0;
+    }
     SerialScope one(tune_.state == 2);
     return train_step_once(x, y, batch, iteration, res);
   }
@@ -860,6 +870,9 @@ Status Net::train_step(const float* x, const float* y, size_t batch, double iter
   // Warm-ups (i = 0, 1: workspaces, caches), then pairs: pool first in even pairs, last in odd.
   const int pair = (i - 2) / 2;
   const bool serial = i < 2 ? i == 1 : (((i - 2) & 1) ^ (pair & 1)) == 1;
+  // A pool step right after a one-thread step would find the workers asleep (they block after
+  // 200 µs idle; waking them costs tens of µs), which steady pool steps never pay: wake them first.
+  if (!serial) parallel_for(static_cast<size_t>(pt), [](size_t) {});
   const auto t0 = std::chrono::steady_clock::now();
   Status st;
   {

@@ -202,12 +202,14 @@ class Net {
   std::atomic<uint64_t> weights_version_{0};
   // train_step's measured threading (net.cc, "Step threading").
   static constexpr int kTunePairs = 6;
+  static constexpr int kRetuneSteps = 1000;
   struct StepTune {
     size_t batch = 0;
     int threads = 0;
     bool enabled = true;
     int state = 0;  // 0 tuning, 1 pool, 2 one thread
     int n = 0;      // trial steps run for this batch size and pool size (2 warm-ups first)
+    int since = 0;  // steps since the decision
     double ms[2][kTunePairs] = {};  // [0] pool, [1] one thread
     int count[2] = {0, 0};
   } tune_;
