@@ -113,6 +113,43 @@ void cols_done_after(const ColsDone* cols_done, size_t M, size_t N) {
     if (j1 > j0) (*cols_done)(j0, j1);
   });
 }
+
+// The column/row grid over C for nt tasks: columns first (each task then packs only its own part
+// of B), rows when N alone is too narrow. Ranges are whole microkernel tiles (NR columns; kRowAlign
+// rows, which keeps statistics chunks whole), balanced: task t of n gets units [t·u/n, (t+1)·u/n)
+// (N = 100 on 2 threads with NR = 16: 48 + 52 columns, not 64 + 36). Calls block(i0, m, j0, n) for
+// each non-empty block on the pool, or block(0, M, 0, N) once when the grid has one cell, then
+// cols_done: on each block's columns right after it when the grid has columns only (this core's
+// cache), else spread after the product.
+template <class Block>
+void grid(size_t nt, size_t M, size_t N, size_t col_align, const ColsDone* cols_done,
+          Block&& block) {
+  const size_t col_units = ceil_div(N, col_align);
+  const size_t row_units = ceil_div(M, kRowAlign);
+  size_t tn = nt < col_units ? nt : col_units;
+  size_t tm = nt / tn;
+  if (tm > row_units) tm = row_units;
+  if (tm < 1) tm = 1;
+  if (tn * tm <= 1) {
+    block(size_t{0}, M, size_t{0}, N);
+    cols_done_after(cols_done, M, N);
+    return;
+  }
+  auto bound = [](size_t t, size_t units, size_t tasks, size_t align, size_t total) {
+    return std::min(total, t * units / tasks * align);
+  };
+  parallel_for(tn * tm, [&](size_t t) {
+    const size_t bi = t / tn, bj = t % tn;
+    const size_t i0 = bound(bi, row_units, tm, kRowAlign, M);
+    const size_t m = bound(bi + 1, row_units, tm, kRowAlign, M) - i0;
+    const size_t j0 = bound(bj, col_units, tn, col_align, N);
+    const size_t n = bound(bj + 1, col_units, tn, col_align, N) - j0;
+    if (m == 0 || n == 0) return;
+    block(i0, m, j0, n);
+    if (cols_done && tm == 1) (*cols_done)(j0, j0 + n);  // these columns are final
+  });
+  if (tm > 1) cols_done_after(cols_done, M, N);
+}
 }  // namespace
 
 void set_gemm_team_policy(size_t min_rows_per_thread, size_t max_cols_per_thread) {
@@ -215,32 +252,7 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
     return;
   }
 
-  // Columns first (each task then packs only its own part of B); rows when N alone is too narrow.
-  // Ranges are whole microkernel tiles (NR columns; kRowAlign rows, which keeps statistics chunks
-  // whole), balanced: task t of n gets units [t·u/n, (t+1)·u/n) (N = 100 on 2 threads with NR = 16:
-  // 48 + 52 columns, not 64 + 36).
-  const size_t col_align = kt.gemm_nr;
-  const size_t col_units = ceil_div(N, col_align);
-  const size_t row_units = ceil_div(M, kRowAlign);
-  size_t tn = nt < col_units ? nt : col_units;
-  size_t tm = nt / tn;
-  if (tm > row_units) tm = row_units;
-  if (tm < 1) tm = 1;
-  if (tn * tm <= 1) {
-    kt.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, stats);
-    cols_done_after(cols_done, M, N);
-    return;
-  }
-  auto bound = [](size_t t, size_t units, size_t tasks, size_t align, size_t total) {
-    return std::min(total, t * units / tasks * align);
-  };
-  parallel_for(tn * tm, [&](size_t t) {
-    const size_t bi = t / tn, bj = t % tn;
-    const size_t i0 = bound(bi, row_units, tm, kRowAlign, M);
-    const size_t m = bound(bi + 1, row_units, tm, kRowAlign, M) - i0;
-    const size_t j0 = bound(bj, col_units, tn, col_align, N);
-    const size_t n = bound(bj + 1, col_units, tn, col_align, N) - j0;
-    if (m == 0 || n == 0) return;
+  grid(nt, M, N, kt.gemm_nr, cols_done, [&](size_t i0, size_t m, size_t j0, size_t n) {
     const float* a = trans_a ? A + i0 : A + i0 * lda;      // op(A) rows i0..
     const float* b = trans_b ? B + j0 * ldb : B + j0;      // op(B) cols j0..
     if (stats) {  // i0 is a multiple of kStatRows: chunk i0 / kStatRows starts this call
@@ -251,10 +263,7 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
       kt.gemm(trans_a, trans_b, m, n, K, a, lda, b, ldb, C + i0 * ldc + j0, ldc, accumulate,
               nullptr);
     }
-    // Columns only: these columns are final; their epilogue runs here, on this core's cache.
-    if (cols_done && tm == 1) (*cols_done)(j0, j0 + n);
   });
-  if (tm > 1) cols_done_after(cols_done, M, N);
 }
 
 void gemm_prepacked(bool trans_a, size_t M, size_t N, size_t K, const float* A, size_t lda,
@@ -265,35 +274,12 @@ void gemm_prepacked(bool trans_a, size_t M, size_t N, size_t K, const float* A, 
   size_t nt = static_cast<size_t>(num_threads());
   const size_t max_tasks = static_cast<size_t>(flops / kMinFlopsPerTask);
   if (nt > max_tasks) nt = max_tasks < 1 ? 1 : max_tasks;
-  // The grid of gemm(): columns first, rows when N is too narrow. No op(B) to pack, so a row
-  // split costs nothing extra either.
-  const size_t col_align = kt.gemm_nr;
-  const size_t col_units = ceil_div(N, col_align);
-  const size_t row_units = ceil_div(M, kRowAlign);
-  size_t tn = nt < col_units ? nt : col_units;
-  size_t tm = nt / tn;
-  if (tm > row_units) tm = row_units;
-  if (tm < 1) tm = 1;
-  if (K == 0 || flops < kMinFlops || tn * tm <= 1) {
-    kt.gemm_prepacked(trans_a, M, N, K, A, lda, BP, N, 0, C, ldc, false);
-    cols_done_after(cols_done, M, N);
-    return;
-  }
-  auto bound = [](size_t t, size_t units, size_t tasks, size_t align, size_t total) {
-    return std::min(total, t * units / tasks * align);
-  };
-  parallel_for(tn * tm, [&](size_t t) {
-    const size_t bi = t / tn, bj = t % tn;
-    const size_t i0 = bound(bi, row_units, tm, kRowAlign, M);
-    const size_t m = bound(bi + 1, row_units, tm, kRowAlign, M) - i0;
-    const size_t j0 = bound(bj, col_units, tn, col_align, N);
-    const size_t n = bound(bj + 1, col_units, tn, col_align, N) - j0;
-    if (m == 0 || n == 0) return;
+  // gemm's grid (no op(B) to pack, so a row split costs nothing extra either)
+  if (K == 0 || flops < kMinFlops) nt = 1;
+  grid(nt, M, N, kt.gemm_nr, cols_done, [&](size_t i0, size_t m, size_t j0, size_t n) {
     const float* a = trans_a ? A + i0 : A + i0 * lda;
     kt.gemm_prepacked(trans_a, m, n, K, a, lda, BP, N, j0, C + i0 * ldc + j0, ldc, false);
-    if (cols_done && tm == 1) (*cols_done)(j0, j0 + n);
   });
-  if (tm > 1) cols_done_after(cols_done, M, N);
 }
 
 }  // namespace densenorm

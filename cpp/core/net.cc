@@ -26,6 +26,12 @@ constexpr size_t kRowChunk = 128;  // a power of two (see bn_dx)
 constexpr size_t kColAlign = 16;   // widest SIMD vector, in floats
 constexpr size_t kFlatAlign = 64;
 
+// A process switch's default from the environment: on unless the variable is exactly "0".
+bool env_not_zero(const char* name) {
+  const char* e = std::getenv(name);
+  return !(e && e[0] == '0' && e[1] == 0);
+}
+
 // Runs fn(begin, end) over [0, total) in ranges aligned to `align`: one call when the pass is
 // small (`elems` < kParMin) or the pool has one thread, else a few ranges per thread.
 template <class F>
@@ -283,10 +289,7 @@ namespace {
 constexpr size_t kPackedMinRows = 8;
 std::atomic<int> g_packed_inference{-1};  // -1: DENSENORM_PACKED_INFERENCE decides
 bool packed_inference_enabled() {
-  static const bool env_on = [] {
-    const char* e = std::getenv("DENSENORM_PACKED_INFERENCE");
-    return !(e && e[0] == '0' && e[1] == 0);
-  }();
+  static const bool env_on = env_not_zero("DENSENORM_PACKED_INFERENCE");
   const int v = g_packed_inference.load(std::memory_order_relaxed);
   return v < 0 ? env_on : v == 1;
 }
@@ -820,10 +823,7 @@ Status Net::train_step_once(const float* x, const float* y, size_t batch, double
 namespace {
 std::atomic<int> g_step_tune{-1};  // -1: DENSENORM_STEP_TUNE decides
 bool step_tune_enabled() {
-  static const bool env_on = [] {
-    const char* e = std::getenv("DENSENORM_STEP_TUNE");
-    return !(e && e[0] == '0' && e[1] == 0);
-  }();
+  static const bool env_on = env_not_zero("DENSENORM_STEP_TUNE");
   const int v = g_step_tune.load(std::memory_order_relaxed);
   return v < 0 ? env_on : v == 1;
 }
