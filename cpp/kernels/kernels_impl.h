@@ -231,9 +231,16 @@ struct Gemm {
       if (!trans_b) {  // op(B)[k][j] = B[k*ldb + j]
         const float* src = B + pc * ldb + jc + jr;
         if (nr == NR) {
-          for (size_t k = 0; k < kc; ++k, src += ldb)
+          for (size_t k = 0; k < kc; ++k, src += ldb) {
+            // rows ldb apart (a page each for a 1024-wide layer): prefetch 8 rows ahead. 1 thread,
+            // Zen 5: 256×1024×784 187-190 → 194-195 GFLOP/s; W2 step ~1% faster; W3 unchanged.
+            if (k + 8 < kc) {
+              __builtin_prefetch(src + 8 * ldb, 0, 3);
+              __builtin_prefetch(src + 8 * ldb + NR - 1, 0, 3);
+            }
 #pragma GCC unroll 4
             for (int v = 0; v < NRV; ++v) V::store(panel + k * NR + v * W, V::load(src + v * W));
+          }
         } else {
           for (size_t k = 0; k < kc; ++k, src += ldb)
             for (size_t v = 0; v < (size_t)NRV; ++v) {
