@@ -812,11 +812,11 @@ Status Net::train_step_once(const float* x, const float* y, size_t batch, double
 // (2 cores sharing an L3) W1's 1-10 MFLOP products gained 8-10% from 2 threads; on a Zen 5 VM
 // whose 2 vCPUs are ~400 ns apart (round trip) the same split step took 240-270 µs against 202 on
 // one thread in one hour and 137 in another, while W2 gains 1.6x there. No fixed threshold is
-// right for all of these, so train_step
-// measures: for each (batch size, pool size), after 2 warm-up steps, up to kTunePairs pairs of
-// steps, one with the pool and one inside a SerialScope (order alternating), then keeps the faster
-// by median (early after 2 pairs when the slower one's best is over 1.3x the faster one's worst,
-// at once when a pool step takes over 20 ms: big steps always gain from the pool). Both ways give
+// right for all of these, so train_step measures: for each (batch size, pool size), after 2
+// warm-up steps, up to kTunePairs pairs of steps, one with the pool (woken first) and one inside a
+// SerialScope (order alternating), then keeps the faster by median (early after 2 pairs when the
+// slower one's best is over 1.3x the faster one's worst, at once when a pool step takes over
+// 20 ms: big steps always gain from the pool). Both ways give
 // the same bits (every split is bit-identical), so the choice never changes results, only speed.
 // The choice is measured again every kRetuneSteps steps (the host's load changes).
 // DENSENORM_STEP_TUNE=0 (or set_step_tuning(false)) turns it off: always the pool.
