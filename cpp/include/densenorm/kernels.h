@@ -135,7 +135,7 @@ struct KernelTable {
   // [kc × ceil(N/NR)·NR] with NR-wide panels of kc rows, zero-padded past N; gemm_packed_b_size
   // floats. gemm_prepacked then computes C[M×N] = op(A) · op(B)[:, j0 : j0+N] from it (j0 a
   // multiple of NR; ldbp = the packed matrix's full N), with gemm's K blocks, tiles and
-  // arithmetic: the same bits as gemm on the unpacked B. No statistics; M > the microkernel's MR.
+  // arithmetic: the same bits as gemm on the unpacked B, for any M. No statistics.
   size_t (*gemm_packed_b_size)(size_t K, size_t N);
   void (*gemm_pack_b)(bool trans_b, const float* B, size_t ldb, size_t K, size_t N, float* out);
   void (*gemm_prepacked)(bool trans_a, size_t M, size_t N, size_t K, const float* A, size_t lda,

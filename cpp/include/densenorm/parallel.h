@@ -66,8 +66,8 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
           const ColsDone* cols_done = nullptr);
 
 // C[M×N] = op(A) · op(B) with op(B) pre-packed by kernels().gemm_pack_b (K×N, the active table's
-// layout): threaded like gemm's column/row grid, same bits as gemm on the unpacked op(B). For M
-// above the microkernel's MR (gemm keeps few-row products on its streaming path instead).
+// layout): threaded like gemm's column/row grid, same bits as gemm on the unpacked op(B). Net
+// uses it from 9 rows; fewer rows stream B on gemm's own path, which never packs.
 void gemm_prepacked(bool trans_a, size_t M, size_t N, size_t K, const float* A, size_t lda,
                     const float* BP, float* C, size_t ldc, const ColsDone* cols_done = nullptr);
 
