@@ -225,11 +225,12 @@ describe('gemm kernels vs float64 reference', () => {
     // tile partial), then bigger ones; the last three are streaming (few rows): their columns are
     // split by bytes, not flops. [520, 4100, 400] on 2 threads with the team forced is the team
     // over two column blocks and two K blocks (its claim counters run across all four blocks).
-    const cases = [[60, 100, 100], [60, 100, 784], [100, 100, 60], [61, 33, 257], [520, 4100, 400], [257, 1000, 129], [64, 4096, 64], [1000, 33, 300], [600, 1000, 300], [1, 1000, 300], [5, 700, 257], [8, 2048, 100]];
-    // Each case under the default team policy (the team only for tall, narrow products: here
-    // [1000, 33, 300] on 2 threads) and with the team forced for every product that is not
-    // streaming (M >= threads), so both paths see every shape, and each is checked against the
-    // one-thread result (the plain kernel) and the float64 reference.
+    const cases = [[60, 100, 100], [60, 100, 784], [100, 100, 60], [61, 33, 257], [520, 4100, 400], [257, 1000, 129], [64, 4096, 64], [1000, 33, 300], [600, 1000, 300], [800, 150, 64], [1, 1000, 300], [5, 700, 257], [8, 2048, 100]];
+    // Each case under the default team policy (the team only for tall products too narrow for
+    // 64 columns per thread whose op(A) is packed, N > 128: here [800, 150, 64] on 3 threads;
+    // [1000, 33, 300] reads op(A) in place and takes the column grid) and with the team forced
+    // for every product that is not streaming (M >= threads), so both paths see every shape, and
+    // each is checked against the one-thread result (the plain kernel) and the float64 reference.
     try {
       for (const team of [false, true])
       for (const [M, N, K] of cases)

@@ -225,9 +225,15 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
                                      : static_cast<size_t>(flops / kMinFlopsPerTask);
   if (nt > max_tasks) nt = max_tasks < 1 ? 1 : max_tasks;
 
+  // Narrow products (N <= kGemmDirectMaxN) read op(A) in place, so the grid packs nothing twice and
+  // the team has nothing to save but still pays its barrier and claims: W1's dW = Xᵀ·dZ
+  // (784×100×60) on 2 threads, Zen 5, standalone: team 198-211, column grid 244-256 GFLOP/s (one
+  // thread 188). An explicit set_gemm_team_policy applies as given (tests reach the team on
+  // every shape).
+  const bool direct_a = N <= kGemmDirectMaxN && g_team_rows.load(std::memory_order_relaxed) == 0;
   // Tall and narrow: a team splits the rows (each member packs only its rows of op(A)) and packs each
   // op(B) block once, cooperatively, into a shared buffer.
-  if (kt.gemm_team && !streaming && M >= team_min_rows_per_thread() * nt &&
+  if (!direct_a && kt.gemm_team && !streaming && M >= team_min_rows_per_thread() * nt &&
       N < team_max_cols_per_thread() * nt) {
     TeamBarrier tb;
     tb.n = nt;  // nt <= num_threads(): parallel_team runs exactly nt members, or one alone

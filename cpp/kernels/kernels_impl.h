@@ -82,7 +82,7 @@ static inline void vst(float* p, typename V::T x, bool partial, size_t tail) {
 // Counted in cycles on Zen 3 (AVX2, 1 thread): op(A) in place saves 7-19% at N = 100 or 10
 // (60×100×784: 440 → 356 kcycles a call); B in place gains only while its panel is short (K <= 128,
 // 60×100×100: −8%) and loses at K = 784 (+50%: rows 400 bytes apart straddle cache lines).
-constexpr size_t kDirectMaxN = 128;
+constexpr size_t kDirectMaxN = kGemmDirectMaxN;
 constexpr size_t kDirectMaxM = 128;
 constexpr size_t kDirectMaxK = 128;
 

@@ -41,6 +41,10 @@ struct GemmTeam {
 // is split across threads as long as no chunk is split (the driver keeps row splits on chunk
 // boundaries). Chunk 0 starts at the call's row 0; the driver offsets shift/part for sub-calls.
 constexpr size_t kStatRows = 24;
+
+// Products with N <= kGemmDirectMaxN read op(A) in place (no packing; Gemm::run), so the threaded
+// driver's column grid packs nothing twice for them and it never runs them as a team.
+constexpr size_t kGemmDirectMaxN = 128;
 struct GemmColStats {
   const float* shift;  // [N]
   float* part;         // [ceil(M / kStatRows) × 2 × ldp]

@@ -41,12 +41,13 @@ void parallel_for(size_t n_tasks, const std::function<void(size_t)>& fn);
 size_t parallel_team(size_t n, const std::function<void(size_t tid, size_t team)>& fn);
 
 // When gemm runs a team: M >= min_rows_per_thread·threads and N < max_cols_per_thread·threads.
-// 0 restores a default (DENSENORM_GEMM_TEAM_ROWS / _COLS, else 256 and 64). Process-wide; for
-// tests (to reach either path on any shape) and tuning. Results are the same bits either way.
+// 0 restores a default (DENSENORM_GEMM_TEAM_ROWS / _COLS, else 256 and 64); under the default
+// policy the team also needs N > kGemmDirectMaxN (op(A) packed). Process-wide; for tests (to reach
+// either path on any shape) and tuning. Results are the same bits either way.
 void set_gemm_team_policy(size_t min_rows_per_thread, size_t max_cols_per_thread);
 
 // Threaded GEMM over kernels().gemm / gemm_team, same contract as KernelTable::gemm. Tall,
-// narrow problems (M >= 256·threads and N < 64·threads: set_gemm_team_policy) run as a team (row
+// narrow problems (M >= 256·threads, 128 < N < 64·threads: set_gemm_team_policy) run as a team (row
 // chunks claimed dynamically, op(B) packed once and shared); others split C into balanced column
 // ranges of whole register tiles (rows when N is too narrow). Results are bit-identical for every thread count; problems under 1 MFLOP stay on one
 // thread.
