@@ -303,7 +303,7 @@ struct Gemm {
         const float* src = A + (ic + ir) * lda + pc;
         if (mr == (size_t)MR) {
 #ifdef DENSENORM_HAVE_TR8
-          if constexpr (W == 8 && MR <= 8) {
+          if constexpr (MR <= 8) {
             // MR rows x 8 k -> 8 panel rows of MR (rows MR..7 of the transpose are zero and
             // land in the next panel row's slots, which its own store then overwrites).
             size_t k = 0;
