@@ -69,6 +69,48 @@ describe('gemm kernels vs float64 reference', () => {
               }
             }
     });
+    // Xᵀ·dZ-shaped products (op(A) = Aᵀ read in place) put a narrow last column panel (AVX-512:
+    // N = 100 leaves 4 columns) through a rows-along-lanes edge kernel; every column must keep the
+    // bits it has inside a full tile (the same B padded with more columns), and match float64.
+    run(`${isa}: narrow last column panel of Aᵀ·B gives the bits of a full tile (N = 1..40, 100; accumulate; 1-3 threads)`, () => {
+      const rand = rng(31);
+      try {
+        for (const [M, K] of [[784, 60], [37, 700], [17, 5], [1, 60], [100, 300]])
+          for (const N of [1, 3, 4, 7, 8, 20, 36, 40, 100]) {
+            const NP = 128;  // every column of C in a full register tile
+            const A = randomArray(K * M, rand);  // K×M: op(A) = Aᵀ
+            const B = randomArray(K * N, rand);
+            const BP = new Float32Array(K * NP);
+            for (let k = 0; k < K; k++) {
+              BP.set(B.subarray(k * N, k * N + N), k * NP);
+              for (let j = N; j < NP; j++) BP[k * NP + j] = rand() - 0.5;
+            }
+            const C0 = randomArray(M * N, rand);
+            const ref = gemmRef(true, false, M, N, K, A, B);
+            const mag = gemmRef(true, false, M, N, K, A.map(Math.abs), B.map(Math.abs));
+            for (const acc of [false, true])
+              for (const t of [1, 2, 3]) {
+                native.setNumThreads(t);
+                const C = Float32Array.from(C0);
+                const CP = new Float32Array(M * NP);
+                for (let i = 0; i < M; i++) CP.set(C0.subarray(i * N, i * N + N), i * NP);
+                // the per-ISA table (one thread) and the threaded driver over the active table
+                native.gemm(t === 1 ? isa : null, true, false, M, N, K, A, B, C, acc);
+                native.gemm(t === 1 ? isa : null, true, false, M, NP, K, A, BP, CP, acc);
+                for (let i = 0; i < M; i++)
+                  for (let j = 0; j < N; j++) {
+                    const got = C[i * N + j], full = CP[i * NP + j];
+                    if (!Object.is(got, full)) expect.fail(`M=${M} N=${N} K=${K} acc=${acc} t=${t}: (${i},${j}) edge ${got} vs full tile ${full}`);
+                    const want = ref[i * N + j] + (acc ? C0[i * N + j] : 0);
+                    const bound = 1e-5 * (mag[i * N + j] + (acc ? Math.abs(C0[i * N + j]) : 0)) + 1e-30;
+                    if (!(Math.abs(got - want) <= bound)) expect.fail(`M=${M} N=${N} K=${K} acc=${acc}: (${i},${j}) got ${got} want ${want}`);
+                  }
+              }
+          }
+      } finally {
+        native.setNumThreads(2);
+      }
+    });
     run(`${isa}: a row gives the same bits alone (streaming path) as inside a tall product (packed path)`, () => {
       const rand = rng(29);
       const [M, N, K] = [40, 1000, 300];

@@ -592,6 +592,54 @@ struct Gemm {
     }
   }
 
+  // Narrow last column panel (nr <= W/2 columns) when op(A) is a transposed A read in place
+  // (AM 2: op(A)(i, k) = A[k·lda + i], so W consecutive rows of op(A) at one k are one vector
+  // load): W rows × NC columns per step, one accumulator vector per column (rows along lanes)
+  // instead of MR rows × one mostly-masked vector. Per C(i,j) the same operations as the
+  // microkernel — acc = 0, acc = fma(a_ik, b_kj, acc) for k ascending, then C = acc or C + acc —
+  // so the bits are those of a full tile. W1's dW = Xᵀ·dZ (N = 100 = 3·32 + 4): the 4-column
+  // tile cost MR broadcasts and MR FMAs per k for 4 useful lanes each.
+  template <int NC>
+  static void edge_cols_t(size_t kc, const float* a, size_t lda, const float* b, size_t bs,
+                          float* c, size_t ldc, bool beta, size_t mc) {
+    for (size_t i0 = 0; i0 < mc; i0 += W) {
+      const size_t rows = min_sz(W, mc - i0);
+      T acc[NC];
+#pragma GCC unroll 8
+      for (int j = 0; j < NC; ++j) acc[j] = V::zero();
+      const float* ak = a + i0;
+      const float* bk = b;
+      if (rows == W) {
+        for (size_t k = 0; k < kc; ++k, ak += lda, bk += bs) {
+          const T av = V::load(ak);
+#pragma GCC unroll 8
+          for (int j = 0; j < NC; ++j) acc[j] = V::fma(av, V::set1(bk[j]), acc[j]);
+        }
+      } else {
+        for (size_t k = 0; k < kc; ++k, ak += lda, bk += bs) {
+          const T av = V::load_partial(ak, rows);
+#pragma GCC unroll 8
+          for (int j = 0; j < NC; ++j) acc[j] = V::fma(av, V::set1(bk[j]), acc[j]);
+        }
+      }
+      alignas(64) float t[NC][W];
+#pragma GCC unroll 8
+      for (int j = 0; j < NC; ++j) V::store(t[j], acc[j]);
+      float* cr = c + i0 * ldc;
+      for (size_t r = 0; r < rows; ++r, cr += ldc)
+#pragma GCC unroll 8
+        for (int j = 0; j < NC; ++j) cr[j] = beta ? cr[j] + t[j][r] : t[j][r];
+    }
+  }
+  template <int NC = 8>
+  static void edge_cols(size_t nr, size_t kc, const float* a, size_t lda, const float* b,
+                        size_t bs, float* c, size_t ldc, bool beta, size_t mc) {
+    if constexpr (NC >= 1) {
+      if (nr == (size_t)NC) edge_cols_t<NC>(kc, a, lda, b, bs, c, ldc, beta, mc);
+      else edge_cols<NC - 1>(nr, kc, a, lda, b, bs, c, ldc, beta, mc);
+    }
+  }
+
   // Row block [ic, ic+mc) of C against a B block (nc columns): pack op(A) (unless direct_a: read
   // in place, AM 1 or 2 by trans_a), run the tiles. st (last K block only): the batch-statistics
   // epilogue; rows are the call's (chunk = row / kStatRows).
@@ -627,6 +675,12 @@ struct Gemm {
       if (!bdirect) { bp = bpack + (jr / NR) * kc * NR; bs = NR; }
       else if (nr == NR) { bp = bdirect + jr; bs = ldb; }
       else { bp = bpack; bs = NR; }
+      if constexpr (AM == 2 && W >= 8) {
+        if (!st && nr <= W / 2) {
+          edge_cols(nr, kc, A + pc * lda + ic, lda, bp, bs, C + ic * ldc + jc + jr, ldc, beta, mc);
+          continue;
+        }
+      }
       for (size_t ir = 0; ir < mc; ir += MR) {
         const size_t mr = min_sz(MR, mc - ir);
         const float* ap = AM == 0 ? apack + (ir / MR) * kc * MR
