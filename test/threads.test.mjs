@@ -100,7 +100,7 @@ describe('thread-count independence', function () {
       native.setStepTuning(null);
     });
 
-  it('step threading: trial steps time the pool against one thread, then the faster is kept; same bits as 1 thread', () => {
+  it('step threading: trials time the pool against one thread (two steps each, the second timed), then the faster is kept; same bits as 1 thread', () => {
     const { x, y } = data(240, 784, 10, 23);
     const xs = [0, 1, 2, 3].map((k) => dn.tensor(x.data.slice(k * 60 * 784, (k + 1) * 60 * 784), [60, 784]));
     const ys = [0, 1, 2, 3].map((k) => dn.tensor(y.data.slice(k * 60, (k + 1) * 60), [60, 1]));
@@ -120,19 +120,20 @@ describe('thread-count independence', function () {
     };
     try {
       const s1 = [];
-      const one = run(1, 20, s1);
+      const one = run(1, 32, s1);
       expect(s1[0]).to.equal('none');
       expect(s1.slice(1).every((v) => v === 'single')).to.equal(true);
       one.m.dispose();
 
       const s2 = [];
-      const two = run(2, 20, s2);
+      const two = run(2, 32, s2);
       expect(s2[0]).to.equal('none');
-      expect(s2[1]).to.equal('tuning');  // a warm-up step
-      // 2 warm-ups then at most 6 pairs: decided by the 14th step, and kept
-      const decided = s2[14];
+      // 2 warm-ups, then pairs of trials (pool, one thread), each trial 2 steps with the second
+      // timed: no decision before 2 pairs (10 steps), decided by 6 pairs (26 steps), and kept
+      expect(s2.slice(1, 10).every((v) => v === 'tuning'), s2.slice(1, 10).join()).to.equal(true);
+      const decided = s2[26];
       expect(['pool', 'one thread']).to.include(decided);
-      expect(s2.slice(14).every((v) => v === decided)).to.equal(true);
+      expect(s2.slice(26).every((v) => v === decided)).to.equal(true);
       for (let k = 0; k < one.w.length; k++)
         expect(Buffer.from(Float32Array.from(two.w[k]).buffer).equals(Buffer.from(Float32Array.from(one.w[k]).buffer)), `weight ${k}`).to.equal(true);
 
@@ -141,7 +142,7 @@ describe('thread-count independence', function () {
       while (two.net.stepThreading() !== 'tuning' && k < 1001) { two.m.trainOnBatch(xs[k & 3], ys[k & 3]); k++; }
       expect(two.net.stepThreading(), `after ${k} more steps`).to.equal('tuning');
       expect(k).to.be.within(980, 1000);
-      for (let i = 0; i < 12; i++) two.m.trainOnBatch(xs[i & 3], ys[i & 3]);
+      for (let i = 0; i < 24; i++) two.m.trainOnBatch(xs[i & 3], ys[i & 3]);
       expect(['pool', 'one thread']).to.include(two.net.stepThreading());
 
       // a new batch size is measured afresh; turning the measurement off means the pool at once

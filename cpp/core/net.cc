@@ -813,10 +813,10 @@ Status Net::train_step_once(const float* x, const float* y, size_t batch, double
 // whose 2 vCPUs are ~400 ns apart (round trip) the same split step took 240-270 µs against 202 on
 // one thread in one hour and 137 in another, while W2 gains 1.6x there. No fixed threshold is
 // right for all of these, so train_step measures: for each (batch size, pool size), after 2
-// warm-up steps, up to kTunePairs pairs of steps, one with the pool (woken first) and one inside a
-// SerialScope (order alternating), then keeps the faster by median (early after 2 pairs when the
-// slower one's best is over 1.3x the faster one's worst, at once when a pool step takes over
-// 20 ms: big steps always gain from the pool). Both ways give
+// warm-up steps, up to kTunePairs pairs of trials, one with the pool (woken first) and one inside
+// a SerialScope (order alternating; a trial is two steps, the second timed), then keeps the faster
+// by median (early after 2 pairs when the slower one's best is over 1.3x the faster one's worst,
+// at once when a pool step takes over 20 ms: big steps always gain from the pool). Both ways give
 // the same bits (every split is bit-identical), so the choice never changes results, only speed.
 // The choice is measured again every kRetuneSteps steps (the host's load changes).
 // DENSENORM_STEP_TUNE=0 (or set_step_tuning(false)) turns it off: always the pool.
@@ -867,9 +867,15 @@ Status Net::train_step(const float* x, const float* y, size_t batch, double iter
     return train_step_once(x, y, batch, iteration, res);
   }
   const int i = tune_.n++;
-  // Warm-ups (i = 0, 1: workspaces, caches), then pairs: pool first in even pairs, last in odd.
-  const int pair = (i - 2) / 2;
-  const bool serial = i < 2 ? i == 1 : (((i - 2) & 1) ^ (pair & 1)) == 1;
+  // Warm-ups (i = 0, 1: workspaces, caches), then pairs of trials: pool first in even pairs, last
+  // in odd. A trial is two steps in one mode, the second one timed: the first step after a switch
+  // pays for moving the data the other mode left in the other core's cache (half of W1's 300 KB
+  // of weights and gradients on 2 threads), which steady steps in either mode never pay. Timing
+  // every step (one per trial) picked the pool for W1 in 1 of 6 fresh models on the Zen 5 VM
+  // while the vCPUs were ~450 ns apart (pool 249 µs, one thread 197).
+  const int j = i - 2, trial = j / 2, pair = trial / 2;
+  const bool lead = j % 2 == 0;
+  const bool serial = i < 2 ? i == 1 : ((trial & 1) ^ (pair & 1)) == 1;
   // A pool step right after a one-thread step would find the workers asleep (they block after
   // 200 µs idle; waking them costs tens of µs), which steady pool steps never pay: wake them first.
   if (!serial) parallel_for(static_cast<size_t>(pt), [](size_t) {});
@@ -882,12 +888,13 @@ Status Net::train_step(const float* x, const float* y, size_t batch, double iter
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!st.ok || i < 2) return st;
-  const int m = serial ? 1 : 0;
-  if (tune_.count[m] < kTunePairs) tune_.ms[m][tune_.count[m]++] = ms;
   if (!serial && ms > 20.0) {
     tune_.state = 1;
     return st;
   }
+  if (lead) return st;
+  const int m = serial ? 1 : 0;
+  if (tune_.count[m] < kTunePairs) tune_.ms[m][tune_.count[m]++] = ms;
   const int np = std::min(tune_.count[0], tune_.count[1]);
   if (np >= 2 && tune_.count[0] == tune_.count[1]) {
     const double* p = tune_.ms[0];
