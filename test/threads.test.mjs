@@ -129,11 +129,13 @@ describe('thread-count independence', function () {
       const two = run(2, 32, s2);
       expect(s2[0]).to.equal('none');
       // 2 warm-ups, then pairs of trials (pool, one thread), each trial 2 steps with the second
-      // timed: no decision before 2 pairs (10 steps), decided by 6 pairs (26 steps), and kept
-      expect(s2.slice(1, 10).every((v) => v === 'tuning'), s2.slice(1, 10).join()).to.equal(true);
+      // timed: no decision before 2 pairs (10 steps) unless a pool step took over 20 ms (the pool
+      // at once: slow kernel paths), decided by 6 pairs (26 steps), and kept
+      const d = s2.findIndex((v, i) => i > 0 && v !== 'tuning');
       const decided = s2[26];
       expect(['pool', 'one thread']).to.include(decided);
-      expect(s2.slice(26).every((v) => v === decided)).to.equal(true);
+      expect(d >= 10 || decided === 'pool', `decided ${decided} after ${d} steps`).to.equal(true);
+      expect(s2.slice(d).every((v) => v === decided)).to.equal(true);
       for (let k = 0; k < one.w.length; k++)
         expect(Buffer.from(Float32Array.from(two.w[k]).buffer).equals(Buffer.from(Float32Array.from(one.w[k]).buffer)), `weight ${k}`).to.equal(true);
 
@@ -141,7 +143,7 @@ describe('thread-count independence', function () {
       let k = 0;
       while (two.net.stepThreading() !== 'tuning' && k < 1001) { two.m.trainOnBatch(xs[k & 3], ys[k & 3]); k++; }
       expect(two.net.stepThreading(), `after ${k} more steps`).to.equal('tuning');
-      expect(k).to.be.within(980, 1000);
+      expect(k).to.equal(1000 - (32 - d));  // 1000 steps after the decision
       for (let i = 0; i < 24; i++) two.m.trainOnBatch(xs[i & 3], ys[i & 3]);
       expect(['pool', 'one thread']).to.include(two.net.stepThreading());
 
