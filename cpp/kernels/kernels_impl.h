@@ -631,7 +631,7 @@ struct Gemm {
         for (int j = 0; j < NC; ++j) cr[j] = beta ? cr[j] + t[j][r] : t[j][r];
     }
   }
-  template <int NC = 8>
+  template <int NC = static_cast<int>(W / 2)>  // the widest edge compute_rows_t sends here
   static void edge_cols(size_t nr, size_t kc, const float* a, size_t lda, const float* b,
                         size_t bs, float* c, size_t ldc, bool beta, size_t mc) {
     if constexpr (NC >= 1) {
