@@ -200,7 +200,9 @@ describe(`Sequential model (isa=${isa})`, () => {
     });
 
     it('stopTraining and an AbortSignal set while a native epoch runs stop it after the current batch', async () => {
-      const rows = 20000;
+      // 100000 batches an epoch: the timer must fire while the native epoch runs, which under ASan
+      // on a loaded 2-vCPU host once took longer than a 10000-batch epoch (the stop then never came)
+      const rows = 200000;
       const x = dn.tensor(randomArray(rows * 4, rng(5)), [rows, 4]);
       const y = dn.tensor(new Float32Array(rows).map((_, i) => i % 3), [rows, 1]);
       const make = () => {
@@ -208,7 +210,7 @@ describe(`Sequential model (isa=${isa})`, () => {
         m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
         return m;
       };
-      const total = rows / 2;  // batchSize 2: 10000 batches an epoch
+      const total = rows / 2;  // batchSize 2
       const m1 = make();
       setTimeout(() => { m1.stopTraining = true; }, 0);
       const h1 = await m1.fit(x, y, { epochs: 3, batchSize: 2 });
