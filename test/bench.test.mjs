@@ -80,6 +80,20 @@ describe('bench (quick mode)', function () {
     for (const r of json.filter((j) => j.figure === 'gemm' || j.figure === 'machine')) expect(r.round).to.equal(undefined);
   });
 
+  it('gives batched inference its GFLOP/s (the figure the ORT note under the table compares with the peak)', () => {
+    // the quick W2 is 784-32-32-10: 2·B·(784·32 + 32·32 + 32·10) flops per batch of B = 8
+    const flops = 2 * 8 * (784 * 32 + 32 * 32 + 32 * 10);
+    for (const t of [1, 2]) {
+      const nat = json.find((r) => r.figure === 'infer' && r.batch === 8 && r.threads === t && r.api === 'NativeNet.predict');
+      const row = out.split('\n').find((l) => l.startsWith(`| W2-mlp-wide infer B=8 | ${t} |`));
+      expect(row, `table row t=${t}`).to.be.a('string');
+      const gf = Number(row.split('|')[5]);
+      expect(gf).to.be.closeTo(flops / nat.median_ms / 1e6, 0.051 + 1e-3 * gf);
+    }
+    // one-thread rows with no flops given (training, batch 1) keep the dash
+    expect(out.split('\n').find((l) => l.startsWith('| W2-mlp-wide infer B=1 | 1 |')).split('|')[5].trim()).to.equal('—');
+  });
+
   it('skips the torch and onnxruntime-node peers in quick mode', () => {
     expect(json.some((r) => r.bench === 'peer')).to.equal(false);
     expect(out).to.include('torch: skipped in quick mode');
