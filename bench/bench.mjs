@@ -363,8 +363,11 @@ function benchW3(lim, t, gemmFwd) {
   return { ...res, vsGemm };
 }
 
+// W2 mlp-wide's layer widths (the quick mode's smaller net likewise).
+const W2_SIZES = QUICK ? [784, 32, 32, 10] : [784, 1024, 1024, 10];
+
 function benchInfer(t, lim) {
-  const sizes = QUICK ? [784, 32, 32, 10] : [784, 1024, 1024, 10];
+  const sizes = W2_SIZES;
   const model = mlp(sizes, 'relu', 'adam');
   const res = {};
   // Kernels, output bias, and 4 BN vectors per hidden layer: what one batch-1 call must stream.
@@ -537,7 +540,7 @@ async function runBench() {
       for (const t of THREADS) {
         native.setNumThreads(t);
         const w1 = benchTrain('W1-bn-paper-mnist', QUICK ? [784, 16, 16, 16, 10] : [784, 100, 100, 100, 10], 'sigmoid', dn.optimizers.sgd({ learningRate: 0.01 }), QUICK ? 8 : 60, t);
-        const w2 = benchTrain('W2-mlp-wide', QUICK ? [784, 32, 32, 10] : [784, 1024, 1024, 10], 'relu', dn.optimizers.adam({ learningRate: 1e-3 }), QUICK ? 8 : 256, t);
+        const w2 = benchTrain('W2-mlp-wide', W2_SIZES, 'relu', dn.optimizers.adam({ learningRate: 1e-3 }), QUICK ? 8 : 256, t);
         const w3 = benchW3(lim, t, gemm[t][1]);
         const inf = benchInfer(t, lim);
         rd.per[t] = { w1, w2, w3, inf };
@@ -665,9 +668,8 @@ async function runBench() {
   for (const t of THREADS) line('W3-dense-bn-big', 'fwd', B3, t, (rd) => ({ nat: rd.per[t].w3.fwd }), w3Flops);
   for (const t of THREADS) line('W3-dense-bn-big', 'fwd+bwd', B3, t, (rd) => ({ nat: rd.per[t].w3.fb }), 3 * w3Flops);
   for (const t of THREADS) line('W2-mlp-wide', 'infer', 1, t, (rd) => ({ fac: rd.per[t].inf[1].facade, nat: rd.per[t].inf[1].native }));
-  // W2 inference flops: 2·B·(784·1024 + 1024·1024 + 1024·10) (the quick mode's smaller net likewise)
-  const infWidths = QUICK ? [784, 32, 32, 10] : [784, 1024, 1024, 10];
-  const infFlops = 2 * BI * infWidths.slice(1).reduce((a, w, i) => a + infWidths[i] * w, 0);
+  // W2 inference flops: 2·B·(784·1024 + 1024·1024 + 1024·10)
+  const infFlops = 2 * BI * W2_SIZES.slice(1).reduce((a, w, i) => a + W2_SIZES[i] * w, 0);
   for (const t of THREADS) line('W2-mlp-wide', 'infer', BI, t, (rd) => ({ fac: rd.per[t].inf[BI].facade, nat: rd.per[t].inf[BI].native }), infFlops);
   log('');
   for (const n of peerNotes) log(n);
@@ -708,7 +710,7 @@ async function runBench() {
     native.setNumThreads(t);
     const fits = [
       ['W1-bn-paper-mnist', B1, await benchFit('W1-bn-paper-mnist', QUICK ? [784, 16, 16, 16, 10] : [784, 100, 100, 100, 10], 'sigmoid', dn.optimizers.sgd({ learningRate: 0.01 }), B1, QUICK ? 3 : 50, t), (rd) => rd.per[t].w1.native],
-      ['W2-mlp-wide', B2, await benchFit('W2-mlp-wide', QUICK ? [784, 32, 32, 10] : [784, 1024, 1024, 10], 'relu', dn.optimizers.adam({ learningRate: 1e-3 }), B2, QUICK ? 3 : 8, t), (rd) => rd.per[t].w2.native],
+      ['W2-mlp-wide', B2, await benchFit('W2-mlp-wide', W2_SIZES, 'relu', dn.optimizers.adam({ learningRate: 1e-3 }), B2, QUICK ? 3 : 8, t), (rd) => rd.per[t].w2.native],
     ];
     for (const [wl, batch, f, pick] of fits) {
       const step = overRounds(rounds.map(pick));
