@@ -192,12 +192,12 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
       ParamSlot s;
       s.value = f32(p.Get("value"), w + ".value", SIZE_MAX, false, &s.size);
       s.grad = f32(p.Get("grad"), w + ".grad", s.size);
-      s.state1 = f32(p.Get("state1"), w + ".state1", s.size, true);
-      s.state2 = f32(p.Get("state2"), w + ".state2", s.size, true);
+      s.state[0] = f32(p.Get("state1"), w + ".state1", s.size, true);
+      s.state[1] = f32(p.Get("state2"), w + ".state2", s.size, true);
       params.push_back(s);
     }
     Status st;
-    net_.reset(Net::create(std::move(bs), static_cast<densenorm::Loss>(loss), std::move(params), opt, &st));
+    net_ = Net::create(std::move(bs), static_cast<densenorm::Loss>(loss), std::move(params), opt, &st);
     if (!net_) throw Napi::Error::New(env, st.message);
   }
 
@@ -218,7 +218,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     return net_.get();
   }
   void check(Napi::Env env, const Status& st) {
-    if (!st.ok) throw Napi::Error::New(env, st.message);
+    if (!st.ok()) throw Napi::Error::New(env, st.message);
   }
   // x is [batch × in]
   const float* input(const Napi::CallbackInfo& info, int idx, size_t* batch) {
@@ -433,7 +433,7 @@ void StepWorker::Execute() {
     case kPredict: st = owner_->net()->predict(x_, batch_, out_); break;
     case kEvaluate: st = owner_->net()->evaluate(x_, y_, batch_, &res_); break;
   }
-  if (!st.ok) SetError(st.message);
+  if (!st.ok()) SetError(st.message);
 }
 void StepWorker::OnOK() {
   (kind_ == kTrain ? owner_->training : owner_->reading).fetch_sub(1);
@@ -468,7 +468,7 @@ void BatchesWorker::Execute() {
     densenorm::gather_rows(y_, y_per_row_, order_ + start, n, by.data());
     StepResult r;
     const Status st = owner_->net()->train_step(bx.data(), by.data(), n, iteration0_ + static_cast<double>(b), &r);
-    if (!st.ok) {
+    if (!st.ok()) {
       failure_ = st.message;
       break;
     }
