@@ -8,13 +8,13 @@
 #include <atomic>
 #include <cstddef>
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 #include <thread>
 
 #include "densenorm/kernels.h"
 #include "densenorm/parallel.h"
+#include "densenorm/settings.h"
 
 namespace densenorm {
 
@@ -39,27 +39,14 @@ constexpr size_t kMinEpilogueElems = 64 * 1024;  // C elements from which cols_d
 // packed once per thread, which grows as each thread's columns shrink, hence the team below 64
 // columns per thread (many threads, narrow layers). The team keeps its edge on a busy host
 // (cpp/kernels/README.md: claimed chunks).
-size_t env_size(const char* name, size_t dflt) {
-  const char* e = std::getenv(name);
-  const long n = e ? std::strtol(e, nullptr, 10) : 0;
-  return n > 0 ? static_cast<size_t>(n) : dflt;
-}
-size_t default_team_rows() {
-  static const size_t v = env_size("DENSENORM_GEMM_TEAM_ROWS", 256);
-  return v;
-}
-size_t default_team_cols() {
-  static const size_t v = env_size("DENSENORM_GEMM_TEAM_COLS", 64);
-  return v;
-}
-std::atomic<size_t> g_team_rows{0}, g_team_cols{0};  // 0: the defaults
+std::atomic<size_t> g_team_rows{0}, g_team_cols{0};  // 0: the defaults (settings.h)
 size_t team_min_rows_per_thread() {
   const size_t v = g_team_rows.load(std::memory_order_relaxed);
-  return v ? v : default_team_rows();
+  return v ? v : settings::gemm_team_rows();
 }
 size_t team_max_cols_per_thread() {
   const size_t v = g_team_cols.load(std::memory_order_relaxed);
-  return v ? v : default_team_cols();
+  return v ? v : settings::gemm_team_cols();
 }
 
 size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }

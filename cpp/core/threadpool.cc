@@ -19,7 +19,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -27,6 +26,7 @@
 #include <vector>
 
 #include "densenorm/parallel.h"
+#include "densenorm/settings.h"
 
 namespace densenorm {
 namespace {
@@ -54,11 +54,7 @@ bool spin_until(F done) {
 }
 
 int default_threads() {
-  if (const char* env = std::getenv("DENSENORM_NUM_THREADS")) {
-    char* end = nullptr;
-    long n = std::strtol(env, &end, 10);
-    if (end != env && n >= 1) return n > 1024 ? 1024 : static_cast<int>(n);
-  }
+  if (const int n = settings::num_threads()) return n;
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) == 0) {

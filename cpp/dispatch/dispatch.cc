@@ -2,14 +2,11 @@
 // support, or the one DENSENORM_ISA=scalar|avx2|avx512 forces (it can only lower the choice:
 // forcing an ISA the CPU lacks, or an unknown name, makes init_kernels() return an error).
 #include <atomic>
-#include <cctype>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <mutex>
-#include <string>
 
 #include "densenorm/kernels.h"
+#include "densenorm/settings.h"
 
 namespace densenorm {
 
@@ -36,29 +33,17 @@ const char* supported_list(Isa best) {
 void choose() {
   const Isa best = detected_isa();
   Isa want = best;
-  const char* env = std::getenv("DENSENORM_ISA");
-  if (env != nullptr && *env != '\0') {
-    std::string name(env);
-    // trim + lowercase
-    while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
-    size_t b = 0;
-    while (b < name.size() && std::isspace(static_cast<unsigned char>(name[b]))) ++b;
-    name = name.substr(b);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (name == "scalar") {
-      want = Isa::scalar;
-    } else if (name == "avx2") {
-      want = Isa::avx2;
-    } else if (name == "avx512" || name == "avx-512") {
-      want = Isa::avx512;
-    } else {
+  const settings::IsaRequest& req = settings::isa_request();
+  if (req.given) {
+    if (!req.known) {
       std::snprintf(g_error_buf, sizeof g_error_buf,
                     "DENSENORM_ISA=%.64s is not a known ISA (expected scalar, avx2 or avx512; "
                     "this CPU supports: %s)",
-                    env, supported_list(best));
+                    req.text.c_str(), supported_list(best));
       g_error = g_error_buf;
       return;
     }
+    want = req.isa;
     if (static_cast<int>(want) > static_cast<int>(best)) {
       std::snprintf(g_error_buf, sizeof g_error_buf,
                     "DENSENORM_ISA=%s but this CPU lacks %s (supported: %s)", isa_name(want),

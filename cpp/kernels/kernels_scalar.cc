@@ -5,10 +5,10 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "densenorm/kernels.h"
+#include "densenorm/settings.h"
 #include "gemm_blocking.h"
 
 namespace densenorm {
@@ -97,24 +97,13 @@ GemmBlocking gemm_blocking(size_t mr, size_t nr) {
   // Packed B block (kc x nc) in a share of L3 (it is shared with the other cores' blocks).
   const size_t l3 = c.l3 > (32u << 20) ? (32u << 20) : c.l3;
   b.nc = clamp_sz(l3 / 8 / (b.kc * sizeof(float)), nr * 4, 4096) / nr * nr;
-  // Tuning overrides, read from the environment once per process (not per call: getenv is not
-  // free, and the values must stay process constants).
-  struct Overrides {
-    long kc, mc, nc;
+  // Tuning overrides (settings.h: DENSENORM_GEMM_KC/MC/NC; 0 when unset).
+  auto apply = [](size_t x, size_t v, size_t lo, size_t hi, size_t mult) {
+    return x > 0 ? clamp_sz(x, lo, hi) / mult * mult : v;
   };
-  static const Overrides ov = [] {
-    auto read = [](const char* name) {
-      const char* e = std::getenv(name);
-      return e ? std::strtol(e, nullptr, 10) : 0L;
-    };
-    return Overrides{read("DENSENORM_GEMM_KC"), read("DENSENORM_GEMM_MC"), read("DENSENORM_GEMM_NC")};
-  }();
-  auto apply = [](long x, size_t v, size_t lo, size_t hi, size_t mult) {
-    return x > 0 ? clamp_sz(static_cast<size_t>(x), lo, hi) / mult * mult : v;
-  };
-  b.kc = apply(ov.kc, b.kc, 8, 4096, 4);
-  b.mc = apply(ov.mc, b.mc, mr, 8192, mr);
-  b.nc = apply(ov.nc, b.nc, nr, 1u << 20, nr);
+  b.kc = apply(settings::gemm_kc(), b.kc, 8, 4096, 4);
+  b.mc = apply(settings::gemm_mc(), b.mc, mr, 8192, mr);
+  b.nc = apply(settings::gemm_nc(), b.nc, nr, 1u << 20, nr);
   return b;
 }
 
