@@ -1,18 +1,12 @@
 #include "core/switches.h"
 
 #include <atomic>
-#include <cstdlib>
 
 #include "densenorm/net.h"
+#include "densenorm/settings.h"
 
 namespace densenorm {
 namespace {
-
-// On unless the variable is exactly "0".
-bool env_not_zero(const char* name) {
-  const char* e = std::getenv(name);
-  return !(e && e[0] == '0' && e[1] == 0);
-}
 
 std::atomic<int> g_step_tune{-1};         // -1: DENSENORM_STEP_TUNE decides
 std::atomic<int> g_packed_inference{-1};  // -1: DENSENORM_PACKED_INFERENCE decides
@@ -22,15 +16,13 @@ int tri_state(int on) { return on < 0 ? -1 : on ? 1 : 0; }
 }  // namespace
 
 bool step_tuning_enabled() {
-  static const bool env_on = env_not_zero("DENSENORM_STEP_TUNE");
   const int v = g_step_tune.load(std::memory_order_relaxed);
-  return v < 0 ? env_on : v == 1;
+  return v < 0 ? settings::step_tune_default() : v == 1;
 }
 
 bool packed_inference_enabled() {
-  static const bool env_on = env_not_zero("DENSENORM_PACKED_INFERENCE");
   const int v = g_packed_inference.load(std::memory_order_relaxed);
-  return v < 0 ? env_on : v == 1;
+  return v < 0 ? settings::packed_inference_default() : v == 1;
 }
 
 void set_step_tuning(int on) { g_step_tune.store(tri_state(on), std::memory_order_relaxed); }
