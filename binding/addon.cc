@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "args.h"
+#include "errors.h"
 #include "densenorm/kernels.h"
 #include "densenorm/parallel.h"
 #include "densenorm/batch.h"
@@ -16,7 +17,7 @@ using densenorm::Isa;
 
 Napi::Value Backend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (const char* err = densenorm::init_kernels()) throw Napi::Error::New(env, err);
+  if (const char* err = densenorm::init_kernels()) throw densenorm_error(env, err, "ERR_NATIVE");
   Napi::Object o = Napi::Object::New(env);
   o.Set("isa", densenorm::isa_name(densenorm::kernels().isa));
   o.Set("threads", densenorm::num_threads());
@@ -66,7 +67,7 @@ Napi::Value SetPackedInference(const Napi::CallbackInfo& info) {
 // isa null: the threaded driver with the active table.
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (const char* err = densenorm::init_kernels()) throw Napi::Error::New(env, err);
+  if (const char* err = densenorm::init_kernels()) throw densenorm_error(env, err, "ERR_NATIVE");
   bool ta = flag(info[1], "transA"), tb = flag(info[2], "transB");
   size_t M = count(info[3], "M", 1u << 20), N = count(info[4], "N", 1u << 20),
          K = count(info[5], "K", 1u << 20);
@@ -149,6 +150,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("setPackedInference", Napi::Function::New(env, SetPackedInference));
   exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
+  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
   exports.Set("NativeNet", DefineNet(env));
   return exports;
 }

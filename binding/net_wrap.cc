@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "args.h"
+#include "errors.h"
 #include "densenorm/batch.h"
 #include "densenorm/net.h"
 
@@ -59,6 +60,7 @@ class StepWorker : public Napi::AsyncWorker {
   size_t batch_;
   double iteration_;
   StepResult res_;
+  Status status_;
 };
 
 // A run of fit's batches off the event loop, in one hop (fit uses it when no callback asks to see
@@ -198,7 +200,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     }
     Status st;
     net_ = Net::create(std::move(bs), static_cast<densenorm::Loss>(loss), std::move(params), opt, &st);
-    if (!net_) throw Napi::Error::New(env, st.message);
+    if (!net_) throw_status(env, st);
   }
 
   Net* net() { return net_.get(); }
@@ -209,16 +211,16 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
   // Training writes the weights: nothing else may run beside it. Predictions only read them, so
   // several may run at once, but not beside training or dispose.
   Net* live(Napi::Env env, bool read_only = false) {
-    if (!net_) throw Napi::Error::New(env, "This model's native memory was disposed");
+    if (!net_) throw densenorm_error(env, "This model's native memory was disposed", "ERR_DISPOSED");
     check_pins(env, pins_);
     if (training.load() > 0)
-      throw Napi::Error::New(env, "The model is training on another thread; await fit() before using it");
+      throw densenorm_error(env, "The model is training on another thread; await fit() before using it", "ERR_BUSY");
     if (!read_only && reading.load() > 0)
-      throw Napi::Error::New(env, "The model has predictions running on other threads; await them first");
+      throw densenorm_error(env, "The model has predictions running on other threads; await them first", "ERR_BUSY");
     return net_.get();
   }
   void check(Napi::Env env, const Status& st) {
-    if (!st.ok()) throw Napi::Error::New(env, st.message);
+    if (!st.ok()) throw_status(env, st);
   }
   // x is [batch × in]
   const float* input(const Napi::CallbackInfo& info, int idx, size_t* batch) {
@@ -433,6 +435,7 @@ void StepWorker::Execute() {
     case kPredict: st = owner_->net()->predict(x_, batch_, out_); break;
     case kEvaluate: st = owner_->net()->evaluate(x_, y_, batch_, &res_); break;
   }
+  status_ = st;
   if (!st.ok()) SetError(st.message);
 }
 void StepWorker::OnOK() {
@@ -441,7 +444,7 @@ void StepWorker::OnOK() {
 }
 void StepWorker::OnError(const Napi::Error& e) {
   (kind_ == kTrain ? owner_->training : owner_->reading).fetch_sub(1);
-  deferred_.Reject(e.Value());
+  deferred_.Reject(status_.ok() ? e.Value() : status_error(Env(), status_).Value());
 }
 
 BatchesWorker::BatchesWorker(Napi::Env env, NetWrap* owner, Napi::Object keep, const float* x,
@@ -458,25 +461,10 @@ BatchesWorker::BatchesWorker(Napi::Env env, NetWrap* owner, Napi::Object keep, c
 BatchesWorker::~BatchesWorker() { keep_.Reset(); }
 
 void BatchesWorker::Execute() {
-  size_t most = 0;
-  for (size_t b = 0; b < batches_; ++b) most = std::max(most, static_cast<size_t>(bounds_[2 * b + 1]));
-  std::vector<float> bx(most * in_), by(most * y_per_row_);
-  for (size_t b = 0; b < batches_; ++b) {
-    if (__atomic_load_n(stop_, __ATOMIC_RELAXED) != 0) break;  // written by JS between batches
-    const size_t start = static_cast<size_t>(bounds_[2 * b]), n = static_cast<size_t>(bounds_[2 * b + 1]);
-    densenorm::gather_rows(x_, in_, order_ + start, n, bx.data());
-    densenorm::gather_rows(y_, y_per_row_, order_ + start, n, by.data());
-    StepResult r;
-    const Status st = owner_->net()->train_step(bx.data(), by.data(), n, iteration0_ + static_cast<double>(b), &r);
-    if (!st.ok()) {
-      failure_ = st.message;
-      break;
-    }
-    out_[3 * b] = r.loss;
-    out_[3 * b + 1] = r.correct;
-    out_[3 * b + 2] = r.count;
-    ++done_;
-  }
+  const densenorm::TrainingRows rows{x_, in_, y_, y_per_row_};
+  const densenorm::BatchPlan plan{order_, bounds_, batches_};
+  const Status st = densenorm::train_batches(*owner_->net(), rows, plan, iteration0_, stop_, out_, &done_);
+  if (!st.ok()) failure_ = st.message;
 }
 void BatchesWorker::OnOK() {
   owner_->training.fetch_sub(1);
