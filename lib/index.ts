@@ -12,7 +12,7 @@ export * as layers from './layers';
 export * as optimizers from './optimizers';
 export { initializers } from './initializers';
 export { setSeed } from './random';
-export { DensenormError } from './errors';
+export { DensenormError, DensenormErrorCode } from './errors';
 export { Layer, LayerWeight, Dense, BatchNormalization, Activation } from './layers';
 export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
 export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, EvaluateResult } from './models/sequential';

@@ -14,7 +14,8 @@ import { layerFromConfig } from '../layers/serialization';
 import { Sequential } from '../models/sequential';
 import { checkString, isPlainObject } from '../validate';
 import { decodeSafetensorsWithMetadata, encodeSafetensors, MAX_HEADER_BYTES, NamedTensor } from './safetensors';
-import { writeFileAtomic } from './atomic';
+import { fsyncDir, writeFileAtomic } from './atomic';
+import { MAX_FEATURES, MAX_MODEL_PARAMS } from '../limits';
 
 export const FORMAT = 'densenorm-model';
 export const FORMAT_VERSION = 1;
@@ -22,8 +23,6 @@ const MODEL_FILE = 'model.json';
 const WEIGHTS_FILE = 'weights.safetensors';
 /** Largest model.json read (a real one is a few KiB per layer). */
 const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
-/** Most weight scalars a loaded architecture may ask for (4 GiB of float32). */
-const MAX_LOAD_PARAMS = 2 ** 30;
 
 /**
  * Crash safety of save(dir). Each file is replaced atomically (temp file, fsync, rename), but the
@@ -86,7 +85,7 @@ async function backupCurrentWeights(dir: string): Promise<void> {
   } catch {
     await writeFileAtomic(backup, bytes); // filesystems without hard links
   }
-  await fsyncDirBestEffort(dir);
+  await fsyncDir(dir);
 }
 
 async function hashMatches(file: string, sha: string): Promise<boolean> {
@@ -100,13 +99,6 @@ async function hashMatches(file: string, sha: string): Promise<boolean> {
 
 function sha256Hex(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex');
-}
-
-async function fsyncDirBestEffort(dir: string): Promise<void> {
-  const fh = await fs.promises.open(dir, 'r').catch(() => undefined);
-  if (!fh) return;
-  await fh.sync().catch(() => undefined);
-  await fh.close().catch(() => undefined);
 }
 
 /** Step 4: removes backups and temp files left by this save or by saves that were killed. */
@@ -201,7 +193,7 @@ async function loadOnce(dir: string): Promise<Sequential> {
   if (json.formatVersion !== FORMAT_VERSION) fail(dir, `unsupported formatVersion ${String(json.formatVersion)} (this version reads ${FORMAT_VERSION})`);
   if (json.className !== 'Sequential') fail(dir, `unsupported model class ${String(json.className)}`);
   const inputDim = json.inputDim;
-  if (typeof inputDim !== 'number' || !Number.isSafeInteger(inputDim) || inputDim < 1 || inputDim > 1 << 24) fail(dir, `invalid inputDim ${String(inputDim)}`);
+  if (typeof inputDim !== 'number' || !Number.isSafeInteger(inputDim) || inputDim < 1 || inputDim > MAX_FEATURES) fail(dir, `invalid inputDim ${String(inputDim)}`);
   if (!Array.isArray(json.layers) || json.layers.length === 0) fail(dir, 'layers must be a non-empty array');
   const weightsInfo = json.weights;
   // weights.sha256 may be left out (a model.json written by hand beside weights exported from
@@ -237,8 +229,8 @@ async function loadOnce(dir: string): Promise<Sequential> {
     } catch (e) {
       fail(dir, `layers[${i}]: ${(e as Error).message}`);
     }
-    if (total > MAX_LOAD_PARAMS) {
-      fail(dir, `the architecture would need ${total} weights (more than the ${MAX_LOAD_PARAMS} limit, 4 GiB)`);
+    if (total > MAX_MODEL_PARAMS) {
+      fail(dir, `the architecture would need ${total} weights (more than the ${MAX_MODEL_PARAMS} limit, 4 GiB)`);
     }
     dim = out;
   }

@@ -2,7 +2,8 @@
 import { ActivationName, checkActivation } from '../activations';
 import { getInitializer, Initializer, InitializerSpec } from '../initializers';
 import { checkBoolean, checkObject, checkPositiveInt, checkUnknownKeys, rangeError, typeError } from '../validate';
-import { BASE_LAYER_KEYS, Layer, LayerArgs, MAX_FEATURES, WeightSpec } from './layer';
+import { MAX_FEATURES } from '../limits';
+import { BASE_LAYER_KEYS, Layer, LayerArgs, WeightSpec } from './layer';
 
 export interface DenseLayerArgs extends LayerArgs {
   /** Number of output features (positive integer). Required. */

@@ -19,11 +19,11 @@ import {
   checkPositiveInt,
   checkUnknownKeys,
   describe,
-  isPlainObject,
   typeError,
 } from '../validate';
 import { fuse } from './fusion';
 import { DensenormError } from '../errors';
+import { MAX_WORKSPACE_VALUES } from '../limits';
 import { saveModel } from '../io/model_io';
 
 export interface CompileArgs {
@@ -102,8 +102,6 @@ interface Compiled {
 const CALLBACK_KEYS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'];
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'seed', 'initialEpoch', 'callbacks', 'signal', 'verbose'];
 const PREDICT_CHUNK = 1024;
-/** Rows × widest layer per native workspace buffer (2^28 float32 = 1 GiB); larger batches are split or rejected. */
-const MAX_WORKSPACE_VALUES = 2 ** 28;
 
 let modelCounter = 0;
 
