@@ -2,6 +2,8 @@
  * densenorm: fused Dense + BatchNorm networks for Node.js, on C++ SIMD kernels.
  * The API follows TensorFlow.js layers (and Keras) names and defaults.
  */
+// First, so the built-in layer classes register in their documented order.
+import './layers';
 import { native } from './native';
 import { checkPositiveInt } from './validate';
 import { Sequential, SequentialArgs } from './models/sequential';

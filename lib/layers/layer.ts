@@ -75,7 +75,7 @@ function uniqueName(prefix: string): string {
 export abstract class Layer {
   /** Unique per process unless given explicitly. */
   readonly name: string;
-  /** 'Dense' | 'BatchNormalization' | 'Activation' */
+  /** The registered class name, e.g. 'Dense' (see registerClass). */
   readonly className: string;
   /** [null, features] when the input size was declared up front. */
   readonly batchInputShape?: [null, number];

@@ -4,8 +4,7 @@
  * optimizer step in C++.
  */
 import { ACT_CODES, LOSS_CODES, NativeBlockSpec, NativeNet, NativeParamSlot, StepResult, native } from '../native';
-import { Layer } from '../layers/layer';
-import { BatchNormalization } from '../layers/batch_normalization';
+import { BatchNormalization, Layer } from '../layers';
 import { Optimizer } from '../optimizers/optimizer';
 import { getOptimizer } from '../optimizers';
 import { LossName, checkLoss } from '../losses';
