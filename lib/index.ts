@@ -7,7 +7,7 @@ import './layers';
 import { native } from './native';
 import { checkPositiveInt } from './validate';
 import { Sequential, SequentialArgs } from './models/sequential';
-import { loadModel as load } from './io/model_io';
+import { loadModel as load } from './models/load';
 
 export { Tensor, TensorLike, tensor } from './tensor';
 export * as layers from './layers';

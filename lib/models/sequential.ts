@@ -23,7 +23,7 @@ import {
 import { fuse } from './fusion';
 import { DensenormError } from '../errors';
 import { MAX_WORKSPACE_VALUES } from '../limits';
-import { saveModel } from '../io/model_io';
+import { saveModel } from './save';
 
 export interface CompileArgs {
   /** An optimizer object, or 'sgd' | 'adam' | 'rmsprop' with defaults. */
