@@ -2,17 +2,19 @@
  * densenorm: fused Dense + BatchNorm networks for Node.js, on C++ SIMD kernels.
  * The API follows TensorFlow.js layers (and Keras) names and defaults.
  */
+// First, so the built-in layer classes register in their documented order.
+import './layers';
 import { native } from './native';
 import { checkPositiveInt } from './validate';
 import { Sequential, SequentialArgs } from './models/sequential';
-import { loadModel as load } from './io/model_io';
+import { loadModel as load } from './models/load';
 
 export { Tensor, TensorLike, tensor } from './tensor';
 export * as layers from './layers';
 export * as optimizers from './optimizers';
 export { initializers } from './initializers';
 export { setSeed } from './random';
-export { DensenormError } from './errors';
+export { DensenormError, DensenormErrorCode } from './errors';
 export { Layer, LayerWeight, Dense, BatchNormalization, Activation } from './layers';
 export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
 export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, EvaluateResult } from './models/sequential';

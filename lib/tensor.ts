@@ -2,6 +2,7 @@
  * Minimal dense float32 tensor. Data is always a Float32Array in row-major
  * order because that is what the native core reads directly (no conversion).
  */
+import { shapeSize } from './util/shape';
 import { describe, expectedMessage, rangeError, typeError } from './validate';
 
 export class Tensor {
@@ -71,12 +72,6 @@ export class Tensor {
 
 /** Anything the API accepts where a tensor is expected. */
 export type TensorLike = Tensor | Float32Array | number[] | number[][];
-
-function shapeSize(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
 
 function checkShape(shape: unknown, argName: string): number[] {
   const expected = 'an array of positive integers';

@@ -3,6 +3,7 @@
  * same shape: `Expected <what> for <arg> but received <actual>`.
  * Wrong type -> TypeError, right type but bad value -> RangeError.
  */
+import { MAX_FEATURES } from './limits';
 
 const MAX_STRING_PREVIEW = 40;
 
@@ -195,9 +196,6 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-/** Feature-count limit of the native binding (2^24); larger inputs are rejected up front. */
-export const MAX_INPUT_FEATURES = 2 ** 24;
-
 /** `[n]` with n a positive int: the Keras `inputShape` for a [batch, features] layer. */
 export function checkInputShape(argName: string, v: unknown): [number] {
   const expected = 'an array of one positive integer like [784]';
@@ -205,7 +203,7 @@ export function checkInputShape(argName: string, v: unknown): [number] {
   if (v.length !== 1) throw rangeError(expected, argName, v);
   if (typeof v[0] !== 'number') throw typeError(expected, argName, v[0]);
   if (!Number.isSafeInteger(v[0]) || v[0] < 1) throw rangeError(expected, argName, v[0]);
-  if (v[0] > MAX_INPUT_FEATURES) throw rangeError(`at most ${MAX_INPUT_FEATURES} features`, argName, v[0]);
+  if (v[0] > MAX_FEATURES) throw rangeError(`at most ${MAX_FEATURES} features`, argName, v[0]);
   return [v[0]];
 }
 
@@ -220,6 +218,6 @@ export function checkBatchInputShape(argName: string, v: unknown): [null, number
   }
   if (typeof v[1] !== 'number') throw typeError(expected, argName, v[1]);
   if (!Number.isSafeInteger(v[1]) || v[1] < 1) throw rangeError(expected, argName, v[1]);
-  if (v[1] > MAX_INPUT_FEATURES) throw rangeError(`at most ${MAX_INPUT_FEATURES} features`, argName, v[1]);
+  if (v[1] > MAX_FEATURES) throw rangeError(`at most ${MAX_FEATURES} features`, argName, v[1]);
   return [null, v[1]];
 }

@@ -14,7 +14,7 @@ function tempPathFor(target: string): string {
 }
 
 /** Best effort: persists the rename itself. Unsupported on Windows and some filesystems, hence ignored errors. */
-async function fsyncDir(dir: string): Promise<void> {
+export async function fsyncDir(dir: string): Promise<void> {
   let fh: fsp.FileHandle | undefined;
   try {
     fh = await fsp.open(dir, 'r');

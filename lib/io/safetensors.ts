@@ -6,6 +6,7 @@
  */
 import { endianness } from 'node:os';
 import { DensenormError, ERR_MODEL_FILE } from '../errors';
+import { shapeSize } from '../util/shape';
 import { describe, isPlainObject, typeError, rangeError } from '../validate';
 
 export interface NamedTensor {
@@ -26,12 +27,6 @@ const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 
 function fail(message: string, source?: string): never {
   throw new DensenormError(`${source ? `${source}: ` : ''}invalid safetensors file: ${message}`, ERR_MODEL_FILE);
-}
-
-function product(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 /** Serializes tensors (data in the given order) plus optional string metadata. */
@@ -60,9 +55,9 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
     if (!shape.every((d: unknown) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
       throw rangeError('an array of non-negative integers', `${arg}.shape`, shape);
     }
-    if (product(t.shape) !== t.data.length) {
+    if (shapeSize(t.shape) !== t.data.length) {
       throw new RangeError(
-        `Expected ${product(t.shape)} values (shape [${t.shape.join(', ')}]) for ${arg}.data but received ${describe(t.data)}`,
+        `Expected ${shapeSize(t.shape)} values (shape [${t.shape.join(', ')}]) for ${arg}.data but received ${describe(t.data)}`,
       );
     }
     const bytes = t.data.length * 4;
@@ -170,7 +165,7 @@ export function decodeSafetensorsWithMetadata(
     if (end > dataLen) {
       fail(`${what} has data_offsets [${start}, ${end}] beyond the ${dataLen}-byte data section`, source);
     }
-    const n = product(shape);
+    const n = shapeSize(shape);
     if (!Number.isSafeInteger(n * 4) || n * 4 !== end - start) {
       fail(`${what} has shape [${shape.join(', ')}] (${n} values, ${n * 4} bytes) but data_offsets span ${end - start} bytes`, source);
     }

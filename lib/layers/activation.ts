@@ -2,6 +2,7 @@
 import { ActivationName, checkActivation } from '../activations';
 import { checkObject, checkUnknownKeys, typeError } from '../validate';
 import { BASE_LAYER_KEYS, Layer, LayerArgs, WeightSpec } from './layer';
+import { registerClass } from './serialization';
 
 export interface ActivationLayerArgs extends LayerArgs {
   /** Activation to apply: 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax'. Required. */
@@ -11,6 +12,9 @@ export interface ActivationLayerArgs extends LayerArgs {
 const ACTIVATION_KEYS: readonly string[] = [...BASE_LAYER_KEYS, 'activation'];
 
 export class Activation extends Layer {
+  /** The name model.json stores for this class. */
+  static readonly className = 'Activation';
+
   readonly activation: ActivationName;
 
   constructor(args: ActivationLayerArgs) {
@@ -22,7 +26,7 @@ export class Activation extends Layer {
       throw typeError("an activation name such as 'relu'", 'activation', a.activation);
     }
     const activation = checkActivation(a.activation, 'activation');
-    super('Activation', 'activation', a as LayerArgs, 'activation args');
+    super(Activation.className, 'activation', a as LayerArgs, 'activation args');
     this.activation = activation;
   }
 
@@ -37,4 +41,11 @@ export class Activation extends Layer {
   getConfig(): Record<string, unknown> {
     return { ...this.baseConfig(), activation: this.activation };
   }
+
+  /** Inverse of getConfig(). */
+  static fromConfig(config: Record<string, unknown>): Activation {
+    return new Activation(config as unknown as ActivationLayerArgs);
+  }
 }
+
+registerClass(Activation.className, Activation.fromConfig);

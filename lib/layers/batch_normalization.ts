@@ -3,8 +3,9 @@
  * Moving statistics follow the Keras convention (see getConfig().momentumConvention).
  */
 import { getInitializer, Initializer, InitializerSpec } from '../initializers';
-import { checkBoolean, checkNumber, checkObject, checkUnknownKeys, rangeError, typeError } from '../validate';
+import { checkBoolean, checkNumber, checkObject, checkOneOf, checkUnknownKeys, rangeError, typeError } from '../validate';
 import { BASE_LAYER_KEYS, Layer, LayerArgs, WeightSpec } from './layer';
+import { registerClass } from './serialization';
 
 export interface BatchNormalizationLayerArgs extends LayerArgs {
   /** Feature axis. Only -1 or 1 (the same axis for [batch, features]); default -1. */
@@ -45,6 +46,9 @@ const BN_KEYS: readonly string[] = [
 ];
 
 export class BatchNormalization extends Layer {
+  /** The name model.json stores for this class. */
+  static readonly className = 'BatchNormalization';
+
   readonly axis: -1 | 1;
   /** null = cumulative moving average. */
   readonly momentum: number | null;
@@ -88,7 +92,7 @@ export class BatchNormalization extends Layer {
     const betaInitializer = init('betaInitializer', 'zeros');
     const movingMeanInitializer = init('movingMeanInitializer', 'zeros');
     const movingVarianceInitializer = init('movingVarianceInitializer', 'ones');
-    super('BatchNormalization', 'batch_normalization', a as LayerArgs, 'batchNormalization args');
+    super(BatchNormalization.className, 'batch_normalization', a as LayerArgs, 'batchNormalization args');
     this.axis = axis;
     this.momentum = momentum;
     this.epsilon = epsilon;
@@ -141,4 +145,17 @@ export class BatchNormalization extends Layer {
       momentumConvention: 'keras',
     };
   }
+
+  /** Inverse of getConfig(). */
+  static fromConfig(config: Record<string, unknown>): BatchNormalization {
+    const cfg = { ...config };
+    // Only the Keras convention exists here; another one would silently invert the momentum.
+    if (cfg.momentumConvention !== undefined) {
+      checkOneOf('config.momentumConvention', cfg.momentumConvention, ['keras']);
+      delete cfg.momentumConvention;
+    }
+    return new BatchNormalization(cfg as BatchNormalizationLayerArgs);
+  }
 }
+
+registerClass(BatchNormalization.className, BatchNormalization.fromConfig);

@@ -2,7 +2,9 @@
 import { ActivationName, checkActivation } from '../activations';
 import { getInitializer, Initializer, InitializerSpec } from '../initializers';
 import { checkBoolean, checkObject, checkPositiveInt, checkUnknownKeys, rangeError, typeError } from '../validate';
-import { BASE_LAYER_KEYS, Layer, LayerArgs, MAX_FEATURES, WeightSpec } from './layer';
+import { MAX_FEATURES } from '../limits';
+import { BASE_LAYER_KEYS, Layer, LayerArgs, WeightSpec } from './layer';
+import { registerClass } from './serialization';
 
 export interface DenseLayerArgs extends LayerArgs {
   /** Number of output features (positive integer). Required. */
@@ -30,6 +32,9 @@ const DENSE_KEYS: readonly string[] = [
 ];
 
 export class Dense extends Layer {
+  /** The name model.json stores for this class. */
+  static readonly className = 'Dense';
+
   readonly units: number;
   readonly useBias: boolean;
   readonly activation: ActivationName;
@@ -60,7 +65,7 @@ export class Dense extends Layer {
       'kernelInitializer',
     );
     const biasInitializer = getInitializer((a.biasInitializer ?? 'zeros') as InitializerSpec, 'biasInitializer');
-    super('Dense', 'dense', base, 'dense args');
+    super(Dense.className, 'dense', base, 'dense args');
     this.units = units;
     this.activation = activation;
     this.useBias = useBias;
@@ -100,4 +105,11 @@ export class Dense extends Layer {
       biasInitializer: { ...this.biasInitializer.config },
     };
   }
+
+  /** Inverse of getConfig(). */
+  static fromConfig(config: Record<string, unknown>): Dense {
+    return new Dense(config as unknown as DenseLayerArgs);
+  }
 }
+
+registerClass(Dense.className, Dense.fromConfig);

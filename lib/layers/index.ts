@@ -1,7 +1,12 @@
-/** Layer classes and tfjs-style lowercase factories (`dense({ units: 10 })`). */
-import { Activation, ActivationLayerArgs } from './activation';
-import { BatchNormalization, BatchNormalizationLayerArgs } from './batch_normalization';
+/**
+ * Layer classes and tfjs-style lowercase factories (`dense({ units: 10 })`). Importing this module
+ * registers every built-in layer class for layerFromConfig / loadModel; the import order below is
+ * the order the "unknown class" message lists them in.
+ */
 import { Dense, DenseLayerArgs } from './dense';
+import { BatchNormalization, BatchNormalizationLayerArgs } from './batch_normalization';
+import { Activation, ActivationLayerArgs } from './activation';
+import { registeredClassNames } from './serialization';
 
 export { Layer } from './layer';
 export type { LayerArgs, LayerWeight } from './layer';
@@ -11,8 +16,12 @@ export { BatchNormalization } from './batch_normalization';
 export type { BatchNormalizationLayerArgs } from './batch_normalization';
 export { Activation } from './activation';
 export type { ActivationLayerArgs } from './activation';
-export { layerFromConfig, LAYER_CLASS_NAMES } from './serialization';
-export type { LayerClassName } from './serialization';
+export { layerFromConfig, registerClass, registeredClassNames } from './serialization';
+export type { LayerFromConfig } from './serialization';
+
+/** The built-in layer class names (registeredClassNames() also lists classes registered later). */
+export type LayerClassName = 'Dense' | 'BatchNormalization' | 'Activation';
+export const LAYER_CLASS_NAMES: readonly LayerClassName[] = Object.freeze(registeredClassNames() as LayerClassName[]);
 
 /** Fully connected layer. */
 export function dense(args: DenseLayerArgs): Dense {

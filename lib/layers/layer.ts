@@ -5,6 +5,8 @@
  * in place (setWeightValues), never replaced.
  */
 import { DensenormError } from '../errors';
+import { MAX_FEATURES, MAX_WEIGHT_ELEMENTS } from '../limits';
+import { shapeSize } from '../util/shape';
 import {
   checkBatchInputShape,
   checkBoolean,
@@ -73,7 +75,7 @@ function uniqueName(prefix: string): string {
 export abstract class Layer {
   /** Unique per process unless given explicitly. */
   readonly name: string;
-  /** 'Dense' | 'BatchNormalization' | 'Activation' */
+  /** The registered class name, e.g. 'Dense' (see registerClass). */
   readonly className: string;
   /** [null, features] when the input size was declared up front. */
   readonly batchInputShape?: [null, number];
@@ -144,7 +146,7 @@ export abstract class Layer {
    */
   paramCountFor(inputDim: number): number {
     checkPositiveInt(`inputDim of layer "${this.name}"`, inputDim);
-    return this.weightSpecs(inputDim).reduce((n, s) => n + sizeOf(s.shape), 0);
+    return this.weightSpecs(inputDim).reduce((n, s) => n + shapeSize(s.shape), 0);
   }
 
   /**
@@ -170,7 +172,7 @@ export abstract class Layer {
     const specs = this.weightSpecs(inputDim);
     // Checked before any allocation: dense({ units: 1e9 }) on 1e6 features must not try 4 PB.
     for (const s of specs) {
-      const n = sizeOf(s.shape);
+      const n = shapeSize(s.shape);
       if (n > MAX_WEIGHT_ELEMENTS) {
         throw new RangeError(
           `Expected at most ${MAX_WEIGHT_ELEMENTS} values (4 GiB of float32) for weight "${s.name}" of layer "${this.name}" but its shape [${s.shape.join(', ')}] has ${n}`,
@@ -179,7 +181,7 @@ export abstract class Layer {
     }
     this._weights = specs.map((s) => {
       const value = s.init();
-      if (value.length !== sizeOf(s.shape)) throw new Error(`internal: initializer size mismatch for ${s.name}`);
+      if (value.length !== shapeSize(s.shape)) throw new Error(`internal: initializer size mismatch for ${s.name}`);
       return { name: s.name, shape: s.shape.slice(), value, trainable: s.trainable };
     });
     this.inputDim = inputDim;
@@ -217,7 +219,7 @@ export abstract class Layer {
   countParams(): number {
     if (this.built) return this._weights.reduce((n, w) => n + w.value.length, 0);
     if (this.batchInputShape) {
-      return this.weightSpecs(this.batchInputShape[1]).reduce((n, s) => n + sizeOf(s.shape), 0);
+      return this.weightSpecs(this.batchInputShape[1]).reduce((n, s) => n + shapeSize(s.shape), 0);
     }
     throw new DensenormError(
       `Layer "${this.name}" has no weights yet: build it (or declare inputShape) before counting parameters`,
@@ -276,15 +278,4 @@ export abstract class Layer {
   toString(): string {
     return `${this.className}(name=${this.name})`;
   }
-}
-
-/** Largest single weight (elements): 2^30 float32 = 4 GiB, also the native core's size limit. */
-export const MAX_WEIGHT_ELEMENTS = 2 ** 30;
-/** Largest feature count of any layer (the native binding's per-dimension limit). */
-export const MAX_FEATURES = 2 ** 24;
-
-export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }

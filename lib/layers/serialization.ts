@@ -1,12 +1,33 @@
-/** Rebuilds layers from getConfig() output, e.g. when loading a saved model. */
-import { checkObject, checkOneOf } from '../validate';
-import { Activation, ActivationLayerArgs } from './activation';
-import { BatchNormalization, BatchNormalizationLayerArgs } from './batch_normalization';
-import { Dense, DenseLayerArgs } from './dense';
-import { Layer } from './layer';
+/**
+ * Rebuilds layers from getConfig() output, e.g. when loading a saved model. Each layer file
+ * registers its class here (tfjs-layers' registerClass), so a new layer needs no edit in this file.
+ */
+import { checkObject, checkOneOf, checkString, rangeError, typeError } from '../validate';
+import type { Layer } from './layer';
 
-export const LAYER_CLASS_NAMES = Object.freeze(['Dense', 'BatchNormalization', 'Activation'] as const);
-export type LayerClassName = (typeof LAYER_CLASS_NAMES)[number];
+/** Creates an unbuilt layer from a config as produced by its getConfig(). */
+export type LayerFromConfig = (config: Record<string, unknown>) => Layer;
+
+const registry = new Map<string, LayerFromConfig>();
+
+/**
+ * Makes className loadable by layerFromConfig (and so by loadModel). Registering the same
+ * function again is a no-op; another function under a taken name is a RangeError.
+ */
+export function registerClass(className: string, fromConfig: LayerFromConfig): void {
+  if (checkString('className', className).length === 0) throw rangeError('a non-empty string', 'className', className);
+  if (typeof fromConfig !== 'function') throw typeError('a function (config) => Layer', 'fromConfig', fromConfig);
+  const known = registry.get(className);
+  if (known !== undefined && known !== fromConfig) {
+    throw new RangeError(`Expected a class name not registered yet for className but received "${className}", already registered`);
+  }
+  registry.set(className, fromConfig);
+}
+
+/** Registered class names, in registration order. */
+export function registeredClassNames(): string[] {
+  return [...registry.keys()];
+}
 
 /**
  * Creates an unbuilt layer from a class name and a config as produced by
@@ -14,24 +35,7 @@ export type LayerClassName = (typeof LAYER_CLASS_NAMES)[number];
  * loader wraps them into DensenormError('ERR_MODEL_FILE') for files.
  */
 export function layerFromConfig(className: string, config: Record<string, unknown>): Layer {
-  const cls = checkOneOf('className', className, LAYER_CLASS_NAMES);
+  const cls = checkOneOf('className', className, registeredClassNames());
   const cfg = { ...checkObject('config', config) };
-  switch (cls) {
-    case 'Dense':
-      return new Dense(cfg as unknown as DenseLayerArgs);
-    case 'BatchNormalization': {
-      // Only the Keras convention exists here; another one would silently invert the momentum.
-      if (cfg.momentumConvention !== undefined) {
-        checkOneOf('config.momentumConvention', cfg.momentumConvention, ['keras']);
-        delete cfg.momentumConvention;
-      }
-      return new BatchNormalization(cfg as BatchNormalizationLayerArgs);
-    }
-    case 'Activation':
-      return new Activation(cfg as unknown as ActivationLayerArgs);
-    default: {
-      const never: never = cls;
-      throw new RangeError(`unreachable layer class ${String(never)}`);
-    }
-  }
+  return registry.get(cls)!(cfg);
 }

@@ -4,8 +4,7 @@
  * optimizer step in C++.
  */
 import { ACT_CODES, LOSS_CODES, NativeBlockSpec, NativeNet, NativeParamSlot, StepResult, native } from '../native';
-import { Layer } from '../layers/layer';
-import { BatchNormalization } from '../layers/batch_normalization';
+import { BatchNormalization, Layer } from '../layers';
 import { Optimizer } from '../optimizers/optimizer';
 import { getOptimizer } from '../optimizers';
 import { LossName, checkLoss } from '../losses';
@@ -19,12 +18,12 @@ import {
   checkPositiveInt,
   checkUnknownKeys,
   describe,
-  isPlainObject,
   typeError,
 } from '../validate';
 import { fuse } from './fusion';
 import { DensenormError } from '../errors';
-import { saveModel } from '../io/model_io';
+import { MAX_WORKSPACE_VALUES } from '../limits';
+import { saveModel } from './save';
 
 export interface CompileArgs {
   /** An optimizer object, or 'sgd' | 'adam' | 'rmsprop' with defaults. */
@@ -102,8 +101,6 @@ interface Compiled {
 const CALLBACK_KEYS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'];
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'seed', 'initialEpoch', 'callbacks', 'signal', 'verbose'];
 const PREDICT_CHUNK = 1024;
-/** Rows × widest layer per native workspace buffer (2^28 float32 = 1 GiB); larger batches are split or rejected. */
-const MAX_WORKSPACE_VALUES = 2 ** 28;
 
 let modelCounter = 0;
 

@@ -1,33 +1,61 @@
 /**
- * save(dir) / loadModel(dir): model.json (architecture, layer configs, batch-norm conventions)
+ * The model directory format: model.json (architecture, layer configs, batch-norm conventions)
  * and weights.safetensors (tensors named "<layer>/<weight>", readable by Python's safetensors).
  * The JSON records the SHA-256 of the weights file, so a pair from two different saves or a
- * corrupted weights file is detected at load time.
+ * corrupted weights file is detected at load time. This module knows only the format and plain
+ * ModelArtifacts (as tfjs io's handlers do); turning them into a model is lib/models' job.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DensenormError, ERR_MODEL_FILE } from '../errors';
-import { BatchNormalization } from '../layers/batch_normalization';
-import { Layer } from '../layers/layer';
-import { layerFromConfig } from '../layers/serialization';
-import { Sequential } from '../models/sequential';
-import { checkString, isPlainObject } from '../validate';
+import { MAX_FEATURES } from '../limits';
+import { isPlainObject } from '../validate';
 import { decodeSafetensorsWithMetadata, encodeSafetensors, MAX_HEADER_BYTES, NamedTensor } from './safetensors';
-import { writeFileAtomic } from './atomic';
+import { fsyncDir, writeFileAtomic } from './atomic';
 
 export const FORMAT = 'densenorm-model';
 export const FORMAT_VERSION = 1;
-const MODEL_FILE = 'model.json';
-const WEIGHTS_FILE = 'weights.safetensors';
+export const MODEL_FILE = 'model.json';
+export const WEIGHTS_FILE = 'weights.safetensors';
 /** Largest model.json read (a real one is a few KiB per layer). */
 const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
-/** Most weight scalars a loaded architecture may ask for (4 GiB of float32). */
-const MAX_LOAD_PARAMS = 2 ** 30;
+
+/** One layer as model.json stores it: the registered class name and its getConfig() output. */
+export interface LayerArtifact {
+  className: string;
+  config: Record<string, unknown>;
+}
+
+/** Everything a model directory holds, as plain data. */
+export interface ModelArtifacts {
+  /** Model name; undefined when model.json has none. */
+  name?: string;
+  /** Input feature count. */
+  inputDim: number;
+  /** Layers in model order. */
+  layers: LayerArtifact[];
+  /** Weights named "<layer>/<weight>". */
+  tensors: NamedTensor[];
+  /** numBatchesTracked of each batch-norm layer, by layer name. */
+  bnState: Record<string, number>;
+}
+
+/** model.json's content without the weights: what is known before weights.safetensors is read. */
+export type ModelTopology = Omit<ModelArtifacts, 'tensors'>;
+
+/** The DensenormError for a problem in dir's model.json. */
+export function modelFileError(dir: string, msg: string): DensenormError {
+  return new DensenormError(`${path.join(dir, MODEL_FILE)}: ${msg}`, ERR_MODEL_FILE);
+}
+
+function fail(dir: string, msg: string): never {
+  throw modelFileError(dir, msg);
+}
 
 /**
- * Crash safety of save(dir). Each file is replaced atomically (temp file, fsync, rename), but the
- * pair is two renames, so a kill between them would leave new weights beside the old model.json.
+ * Crash safety of writeModelFiles. Each file is replaced atomically (temp file, fsync, rename), but
+ * the pair is two renames, so a kill between them would leave new weights beside the old model.json.
  * The old weights are therefore kept, before weights.safetensors is replaced, under a name derived
  * from the SHA-256 that the old model.json records (`.weights-<sha256>.safetensors`, a hard link
  * or, where links are unsupported, a copy). The sequence is:
@@ -35,7 +63,7 @@ const MAX_LOAD_PARAMS = 2 ** 30;
  *   2. write the new weights to a temp file, fsync, rename over weights.safetensors;
  *   3. write the new model.json the same way (this rename is the commit point);
  *   4. delete the backups and stale temp files.
- * loadModel reads model.json, and when weights.safetensors does not have the SHA-256 it records,
+ * readModelFiles reads model.json, and when weights.safetensors does not have the SHA-256 it records,
  * falls back to `.weights-<sha256>.safetensors`. So a kill at any moment leaves the complete old
  * model (before step 3) or the complete new one (after it). Users only ever see model.json and
  * weights.safetensors; the dot-files exist only between step 1 and step 4.
@@ -86,7 +114,7 @@ async function backupCurrentWeights(dir: string): Promise<void> {
   } catch {
     await writeFileAtomic(backup, bytes); // filesystems without hard links
   }
-  await fsyncDirBestEffort(dir);
+  await fsyncDir(dir);
 }
 
 async function hashMatches(file: string, sha: string): Promise<boolean> {
@@ -100,13 +128,6 @@ async function hashMatches(file: string, sha: string): Promise<boolean> {
 
 function sha256Hex(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex');
-}
-
-async function fsyncDirBestEffort(dir: string): Promise<void> {
-  const fh = await fs.promises.open(dir, 'r').catch(() => undefined);
-  if (!fh) return;
-  await fh.sync().catch(() => undefined);
-  await fh.close().catch(() => undefined);
 }
 
 /** Step 4: removes backups and temp files left by this save or by saves that were killed. */
@@ -125,34 +146,22 @@ async function cleanUp(dir: string): Promise<void> {
   }
 }
 
-function fail(dir: string, msg: string): never {
-  throw new DensenormError(`${path.join(dir, MODEL_FILE)}: ${msg}`, ERR_MODEL_FILE);
-}
-
-export async function saveModel(model: Sequential, dir: string): Promise<void> {
-  checkString('dir', dir);
-  if (model.inputDim === undefined) {
-    throw new Error('Cannot save a model whose input size is unknown; give the first layer an inputShape or fit it first');
-  }
+/** Writes the artifacts into dir (created if needed); a kill at any moment leaves the old or the new model. */
+export async function writeModelFiles(dir: string, artifacts: ModelArtifacts): Promise<void> {
   await fs.promises.mkdir(dir, { recursive: true });
-  const tensors: NamedTensor[] = [];
-  const bnState: Record<string, number> = {};
-  for (const l of model.layers) {
-    for (const w of l.weights) tensors.push({ name: `${l.name}/${w.name}`, shape: w.shape, data: w.value });
-    if (l instanceof BatchNormalization) bnState[l.name] = l.numBatchesTracked[0];
-  }
+  const { tensors } = artifacts;
   const weights = encodeSafetensors(tensors, { format: 'pt', producer: 'densenorm' });
   const weightsSha = sha256Hex(weights);
   const json = {
     format: FORMAT,
     formatVersion: FORMAT_VERSION,
     className: 'Sequential',
-    name: model.name,
-    inputDim: model.inputDim,
-    layers: model.layers.map((l) => ({ className: l.className, config: l.getConfig() })),
+    name: artifacts.name,
+    inputDim: artifacts.inputDim,
+    layers: artifacts.layers.map((l) => ({ className: l.className, config: l.config })),
     batchNormalization: {
       convention: 'moving = momentum * moving + (1 - momentum) * batch; the batch variance entering the moving average is unbiased (n/(n-1)); inference uses (x - movingMean) / sqrt(movingVariance + epsilon)',
-      numBatchesTracked: bnState,
+      numBatchesTracked: artifacts.bnState,
     },
     weights: { file: WEIGHTS_FILE, sha256: weightsSha, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: 'float32' })) },
   };
@@ -163,20 +172,24 @@ export async function saveModel(model: Sequential, dir: string): Promise<void> {
   await cleanUp(dir);
 }
 
-export async function loadModel(dir: string): Promise<Sequential> {
-  checkString('dir', dir);
+/**
+ * Reads dir's model.json and weights.safetensors. weightCount sees the checked topology before any
+ * weight is read (it may throw, e.g. for an unknown layer class) and returns how many float32
+ * weights the architecture has: a larger weights file is rejected unread.
+ */
+export async function readModelFiles(dir: string, weightCount: (topology: ModelTopology) => number): Promise<ModelArtifacts> {
   try {
-    return await loadOnce(dir);
+    return await readOnce(dir, weightCount);
   } catch (e) {
     // A reader racing a save can pair an old model.json with weights replaced (and the backup
     // removed) a moment later; the second read sees the finished save. A corrupt file fails twice.
     if (!(e instanceof DensenormError) || !e.message.includes('SHA-256 differs')) throw e;
     await new Promise((r) => setTimeout(r, 20));
-    return loadOnce(dir);
+    return readOnce(dir, weightCount);
   }
 }
 
-async function loadOnce(dir: string): Promise<Sequential> {
+async function readOnce(dir: string, weightCount: (topology: ModelTopology) => number): Promise<ModelArtifacts> {
   const modelPath = path.join(dir, MODEL_FILE);
   let text: string;
   try {
@@ -201,7 +214,7 @@ async function loadOnce(dir: string): Promise<Sequential> {
   if (json.formatVersion !== FORMAT_VERSION) fail(dir, `unsupported formatVersion ${String(json.formatVersion)} (this version reads ${FORMAT_VERSION})`);
   if (json.className !== 'Sequential') fail(dir, `unsupported model class ${String(json.className)}`);
   const inputDim = json.inputDim;
-  if (typeof inputDim !== 'number' || !Number.isSafeInteger(inputDim) || inputDim < 1 || inputDim > 1 << 24) fail(dir, `invalid inputDim ${String(inputDim)}`);
+  if (typeof inputDim !== 'number' || !Number.isSafeInteger(inputDim) || inputDim < 1 || inputDim > MAX_FEATURES) fail(dir, `invalid inputDim ${String(inputDim)}`);
   if (!Array.isArray(json.layers) || json.layers.length === 0) fail(dir, 'layers must be a non-empty array');
   const weightsInfo = json.weights;
   // weights.sha256 may be left out (a model.json written by hand beside weights exported from
@@ -212,45 +225,18 @@ async function loadOnce(dir: string): Promise<Sequential> {
     fail(dir, `malformed weights.sha256 ${JSON.stringify(rawSha)?.slice(0, 80)} (expected 64 lowercase hex digits)`);
   }
   const sha: string | undefined = rawSha;
-
-  const layers: Layer[] = json.layers.map((entry: unknown, i: number) => {
+  const layers: LayerArtifact[] = json.layers.map((entry: unknown, i: number) => {
     if (!isPlainObject(entry) || typeof entry.className !== 'string' || !isPlainObject(entry.config)) {
       fail(dir, `layers[${i}] must be { className, config }`);
     }
-    const cfg = { ...entry.config };
-    if (i > 0) delete cfg.batchInputShape;
-    try {
-      return layerFromConfig(entry.className, cfg);
-    } catch (e) {
-      fail(dir, `layers[${i}]: ${(e as Error).message}`);
-    }
+    return { className: entry.className, config: { ...entry.config } };
   });
-  // Sizes are checked before anything is allocated: a hostile file must not ask for gigabytes.
-  let dim = inputDim;
-  let total = 0;
-  for (let i = 0; i < layers.length; i++) {
-    const l = layers[i];
-    let out: number;
-    try {
-      total += l.paramCountFor(dim);
-      out = l.outputDim(dim);
-    } catch (e) {
-      fail(dir, `layers[${i}]: ${(e as Error).message}`);
-    }
-    if (total > MAX_LOAD_PARAMS) {
-      fail(dir, `the architecture would need ${total} weights (more than the ${MAX_LOAD_PARAMS} limit, 4 GiB)`);
-    }
-    dim = out;
-  }
-  const model = new Sequential({ name: typeof json.name === 'string' ? json.name : undefined });
-  try {
-    for (const l of layers) {
-      if (model.layers.length === 0) l.build(inputDim);
-      model.add(l);
-    }
-  } catch (e) {
-    fail(dir, `architecture: ${(e as Error).message}`);
-  }
+  const bn = isPlainObject(json.batchNormalization) && isPlainObject(json.batchNormalization.numBatchesTracked) ? json.batchNormalization.numBatchesTracked : {};
+  const bnState = Object.fromEntries(
+    Object.entries(bn).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]) && e[1] >= 0),
+  );
+  const topology: ModelTopology = { name: typeof json.name === 'string' ? json.name : undefined, inputDim, layers, bnState };
+  const total = weightCount(topology);
 
   const weightsPath = path.join(dir, WEIGHTS_FILE);
   // Never read more than the architecture can use: the header cap plus 4 bytes per weight.
@@ -283,28 +269,5 @@ async function loadOnce(dir: string): Promise<Sequential> {
     }
   }
   const { tensors } = decodeSafetensorsWithMetadata(buf, weightsPath);
-  const expected = new Set<string>();
-  for (const l of model.layers) {
-    const values: Float32Array[] = [];
-    for (const w of l.weights) {
-      const key = `${l.name}/${w.name}`;
-      expected.add(key);
-      const t = tensors.get(key);
-      if (!t) throw new DensenormError(`${weightsPath}: missing tensor "${key}"`, ERR_MODEL_FILE);
-      if (t.shape.join(',') !== w.shape.join(',')) {
-        throw new DensenormError(`${weightsPath}: tensor "${key}" has shape [${t.shape}], expected [${w.shape}]`, ERR_MODEL_FILE);
-      }
-      values.push(t.data);
-    }
-    if (values.length) l.setWeightValues(values);
-  }
-  for (const k of tensors.keys()) {
-    if (!expected.has(k)) throw new DensenormError(`${weightsPath}: unexpected tensor "${k}"`, ERR_MODEL_FILE);
-  }
-  const bn = isPlainObject(json.batchNormalization) && isPlainObject(json.batchNormalization.numBatchesTracked) ? json.batchNormalization.numBatchesTracked : {};
-  for (const l of model.layers) {
-    const n = bn[l.name];
-    if (l instanceof BatchNormalization && typeof n === 'number' && Number.isFinite(n) && n >= 0) l.numBatchesTracked[0] = n;
-  }
-  return model;
+  return { ...topology, tensors: [...tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })) };
 }
