@@ -3,7 +3,7 @@
  * Looks for a prebuild (prebuilds/<platform>-<arch>/densenorm.napi.node) first, then the
  * cmake-js build output (build/Release/densenorm.node).
  */
-import { DensenormError } from './errors';
+import { DensenormError, DensenormErrorCode } from './errors';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -145,7 +145,7 @@ export interface NativeAddon {
   /** dst row i = src row order[start + i] for i < n (rows of rowLen floats; indices checked). */
   gatherRows(src: Float32Array, rowLen: number, order: Int32Array, start: number, n: number, dst: Float32Array): void;
   /** Native failures that are not argument errors are thrown as `new errorClass(message, code)`. */
-  setErrorClass(errorClass: new (message: string, code: string) => Error): void;
+  setErrorClass(errorClass: new (message: string, code: DensenormErrorCode) => Error): void;
   NativeNet: new (spec: NativeNetSpec) => NativeNet;
 }
 
