@@ -8,6 +8,8 @@
 #include "densenorm/parallel.h"
 #include "densenorm/batch.h"
 #include "densenorm/net.h"
+#include "core/loss.h"
+#include "core/optimizer.h"
 
 namespace densenorm_binding {
 Napi::Function DefineNet(Napi::Env env);
@@ -137,6 +139,26 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// vocabulary(): what the core knows, in its code order, so the façade's lists can be checked
+// against it: activations, losses, optimizers, ISAs (all, not only this CPU's) and limits.
+Napi::Value Vocabulary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto list = [&](int n, auto name) {
+    Napi::Array a = Napi::Array::New(env, n);
+    for (int i = 0; i < n; ++i) a.Set(i, name(i));
+    return a;
+  };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("activations", list(densenorm::kActCount, [](int i) { return densenorm::kActNames[i]; }));
+  o.Set("losses", list(densenorm::kLossCount, [](int i) { return densenorm::loss_def(static_cast<densenorm::Loss>(i)).name; }));
+  o.Set("optimizers", list(densenorm::kOptimCount, [](int i) { return densenorm::optimizer_def(static_cast<densenorm::Optim>(i)).name; }));
+  o.Set("isas", list(3, [](int i) { return densenorm::isa_name(static_cast<Isa>(i)); }));
+  Napi::Object limits = Napi::Object::New(env);
+  limits.Set("maxFeatures", static_cast<double>(densenorm::kMaxFeatures));
+  o.Set("limits", limits);
+  return o;
+}
+
 }  // namespace
 }  // namespace densenorm_binding
 
@@ -150,6 +172,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("setPackedInference", Napi::Function::New(env, SetPackedInference));
   exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
+  exports.Set("vocabulary", Napi::Function::New(env, Vocabulary));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
   exports.Set("NativeNet", DefineNet(env));
   return exports;

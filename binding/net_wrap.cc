@@ -23,7 +23,7 @@ using densenorm::StepResult;
 namespace {
 
 Act to_act(const Napi::Value& v, const std::string& name) {
-  size_t a = count(v, name, 4);
+  size_t a = count(v, name, densenorm::kActCount - 1);
   return static_cast<Act>(a);
 }
 
@@ -134,8 +134,8 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
       if (!blocks.Get(k).IsObject()) throw_type(env, w, "an object", blocks.Get(k));
       Napi::Object b = blocks.Get(k).As<Napi::Object>();
       BlockSpec s;
-      s.in = count(b.Get("in"), w + ".in", 1u << 24);
-      s.out = count(b.Get("out"), w + ".out", 1u << 24);
+      s.in = count(b.Get("in"), w + ".in", densenorm::kMaxFeatures);
+      s.out = count(b.Get("out"), w + ".out", densenorm::kMaxFeatures);
       const size_t wn = mul(env, s.in, s.out, w + ".kernel");
       s.kernel = f32(b.Get("kernel"), w + ".kernel", wn, true);
       s.bias = f32(b.Get("bias"), w + ".bias", s.out, true);
@@ -163,13 +163,13 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
       }
       bs.push_back(s);
     }
-    const size_t loss = count(spec.Get("loss"), "spec.loss", 3);
+    const size_t loss = count(spec.Get("loss"), "spec.loss", densenorm::kLossCount - 1);
 
     densenorm::OptimizerConfig opt;
     Napi::Value ov = spec.Get("optimizer");
     if (!ov.IsObject()) throw_type(env, "spec.optimizer", "an object", ov);
     Napi::Object o = ov.As<Napi::Object>();
-    opt.type = static_cast<densenorm::Optim>(count(o.Get("type"), "spec.optimizer.type", 2));
+    opt.type = static_cast<densenorm::Optim>(count(o.Get("type"), "spec.optimizer.type", densenorm::kOptimCount - 1));
     auto getf = [&](const char* k, float def) {
       Napi::Value v = o.Get(k);
       return v.IsUndefined() ? def : static_cast<float>(num(v, std::string("spec.optimizer.") + k));

@@ -1,6 +1,6 @@
 /**
  * Codes a DensenormError carries, so callers can branch on `code` instead of parsing messages.
- * ERR_NATIVE, ERR_BUSY and ERR_DISPOSED are reserved for errors the addon will raise as this class.
+ * ERR_NATIVE, ERR_TRAINING, ERR_BUSY and ERR_DISPOSED also come from the addon, which raises this class.
  */
 export type DensenormErrorCode =
   /** Default when no more specific code applies. */

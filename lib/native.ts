@@ -144,6 +144,8 @@ export interface NativeAddon {
   firstNonFinite(x: Float32Array): number;
   /** dst row i = src row order[start + i] for i < n (rows of rowLen floats; indices checked). */
   gatherRows(src: Float32Array, rowLen: number, order: Int32Array, start: number, n: number, dst: Float32Array): void;
+  /** What the core knows, in its code order (the façade's lists are checked against it in a test). */
+  vocabulary(): { activations: string[]; losses: string[]; optimizers: string[]; isas: IsaName[]; limits: { maxFeatures: number } };
   /** Native failures that are not argument errors are thrown as `new errorClass(message, code)`. */
   setErrorClass(errorClass: new (message: string, code: DensenormErrorCode) => Error): void;
   NativeNet: new (spec: NativeNetSpec) => NativeNet;

@@ -9,6 +9,13 @@ namespace densenorm {
 
 enum class Mode : int { kInference = 0, kTraining = 1 };
 
+// Largest feature count of any layer (the façade's lib/limits.ts MAX_FEATURES says the same).
+constexpr size_t kMaxFeatures = size_t{1} << 24;
+
+// Act's names, in its order (kernels.h).
+constexpr int kActCount = 5;
+constexpr const char* kActNames[kActCount] = {"linear", "relu", "sigmoid", "tanh", "softmax"};
+
 enum class Loss : int {
   categorical_crossentropy = 0,
   sparse_categorical_crossentropy = 1,

@@ -1,0 +1,32 @@
+// The façade's lists of activations, losses, optimizers, ISAs and limits match what the addon
+// says it knows, in the same code order.
+import { expect } from 'chai';
+import { createRequire } from 'node:module';
+import { native, isa } from './helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const { ACT_CODES, LOSS_CODES, OPTIMIZER_CODES } = require('../dist/native.js');
+const limits = require('../dist/limits.js');
+const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const inOrder = (codes) => Object.entries(codes).sort((a, b) => a[1] - b[1]).map(([k]) => k);
+
+describe(`vocabulary: the façade and the addon agree (isa=${isa})`, () => {
+  const v = native.vocabulary();
+  it('activations, in code order', () => {
+    expect(inOrder(ACT_CODES)).to.deep.equal(v.activations);
+  });
+  it('losses, in code order (Keras names)', () => {
+    expect(inOrder(LOSS_CODES).map(snake)).to.deep.equal(v.losses);
+  });
+  it('optimizers, in code order', () => {
+    expect(inOrder(OPTIMIZER_CODES)).to.deep.equal(v.optimizers);
+  });
+  it("ISAs: the backend's available list is a prefix of the addon's", () => {
+    const avail = native.backend().available;
+    expect(v.isas.slice(0, avail.length)).to.deep.equal(avail);
+    expect(v.isas).to.include.members(['scalar', 'avx2', 'avx512']);
+  });
+  it('limits: MAX_FEATURES is the core\'s', () => {
+    expect(limits.MAX_FEATURES).to.equal(v.limits.maxFeatures);
+  });
+});
