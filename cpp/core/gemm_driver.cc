@@ -15,6 +15,7 @@
 #include "densenorm/kernels.h"
 #include "densenorm/parallel.h"
 #include "densenorm/settings.h"
+#include "densenorm/spin.h"
 
 namespace densenorm {
 
@@ -71,13 +72,8 @@ bool team_barrier(GemmTeam* team) {
   }
   for (unsigned spin = 0; b.phase.load(std::memory_order_acquire) == ph; ++spin) {
     if (b.abort.load(std::memory_order_acquire)) return false;
-    if (spin < 4096) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    } else {
-      std::this_thread::yield();
-    }
+    if (spin < 4096) cpu_relax();
+    else std::this_thread::yield();
   }
   return true;
 }
