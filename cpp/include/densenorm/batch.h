@@ -1,6 +1,5 @@
-// Per-batch work of the façade's training loop, done natively: in JS these cost more than a
-// small model's whole training step (W1: the finiteness check of a 60×784 batch 60-130 µs, the
-// gather of its shuffled rows by typed-array views ~130 µs; the step itself ~350 µs).
+// Per-batch work of the façade's training loop, done natively: in JS the finiteness check and
+// the gather of shuffled rows cost about as much as a small model's whole training step.
 #pragma once
 #include <cstddef>
 #include <cstdint>
