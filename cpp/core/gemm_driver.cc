@@ -15,15 +15,15 @@
 #include "densenorm/kernels.h"
 #include "densenorm/parallel.h"
 #include "densenorm/settings.h"
+#include "densenorm/spin.h"
 
 namespace densenorm {
 
 namespace {
 constexpr size_t kRowAlign = 24;  // = kStatRows (kernels.h), a multiple of every MR
 static_assert(kRowAlign % kStatRows == 0, "row splits must keep statistics chunks whole");
-// Below 1 MFLOP (2·M·N·K < 1e6, ~15 µs on one core) one thread; tasks of at least 0.5 MFLOP. The
-// pool's workers spin between the regions of a step, so a split costs ~1-2 µs: W1's 60×100×100
-// products (1.2 MFLOP) gain from 2 threads (W1 step 8-10% faster, paired in-process A/B).
+// Below 1 MFLOP (2·M·N·K < 1e6) one thread; tasks of at least 0.5 MFLOP: the pool's workers spin
+// between the regions of a step, so a split costs only a few µs.
 constexpr double kMinFlops = 1e6;
 constexpr double kMinFlopsPerTask = 5e5;
 constexpr size_t kStreamMaxRows = 8;        // the kernels' small-M (streaming) path: M <= MR
@@ -32,13 +32,10 @@ constexpr size_t kMinEpilogueElems = 64 * 1024;  // C elements from which cols_d
 
 // Team policy (set_gemm_team_policy): a team when M >= rows·threads and N < cols·threads. The
 // defaults come from DENSENORM_GEMM_TEAM_ROWS / DENSENORM_GEMM_TEAM_COLS (read once), else 256
-// rows and 64 columns per thread. On the Zen 5 bench machine (AVX-512, 2 threads, quiet) the
-// column grid beat the team on every shape tried, by 3-36%: 1024×4096×4096 366-378 vs 316-322
-// GFLOP/s, 784×1024×256ᵀ 403 vs 296-306, 4096×256×1024 366-371 vs 335-337, 2048×128×2048 375-383
-// vs 353-355 (64 columns per thread); with AVX2 on the same machine by 2-5%. The grid's cost is op(A)
-// packed once per thread, which grows as each thread's columns shrink, hence the team below 64
-// columns per thread (many threads, narrow layers). The team keeps its edge on a busy host
-// (cpp/kernels/README.md: claimed chunks).
+// rows and 64 columns per thread. The column grid is faster at 64 columns per thread and more;
+// its cost is op(A) packed once per thread, which grows as each thread's columns shrink, hence
+// the team below that (many threads, narrow layers). The team also keeps its edge on a busy
+// host (cpp/kernels/README.md: claimed chunks).
 std::atomic<size_t> g_team_rows{0}, g_team_cols{0};  // 0: the defaults (settings.h)
 size_t team_min_rows_per_thread() {
   const size_t v = g_team_rows.load(std::memory_order_relaxed);
@@ -71,13 +68,8 @@ bool team_barrier(GemmTeam* team) {
   }
   for (unsigned spin = 0; b.phase.load(std::memory_order_acquire) == ph; ++spin) {
     if (b.abort.load(std::memory_order_acquire)) return false;
-    if (spin < 4096) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    } else {
-      std::this_thread::yield();
-    }
+    if (spin < 4096) cpu_relax();
+    else std::this_thread::yield();
   }
   return true;
 }
@@ -175,7 +167,7 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
       // An even share of whole blocks per thread; a block left over (K = 784 or 1024 gives 3
       // blocks of ~300 rows: 2 + 1 on 2 threads) is split by columns into one part per thread,
       // each reading part rows. Not every block by columns: half rows (2 KB of each 4 KB row)
-      // restart the prefetcher on every page, 17% slower for W2 at batch 1 than whole rows.
+      // restart the prefetcher on every page.
       const size_t units = ceil_div(N, kt.gemm_nr);
       const size_t whole = nkb / nt * nt, rest = nkb - whole;
       const size_t cp = rest == 0 ? 1 : std::min(nt, units);
@@ -213,10 +205,8 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
   if (nt > max_tasks) nt = max_tasks < 1 ? 1 : max_tasks;
 
   // Narrow products (N <= kGemmDirectMaxN) read op(A) in place, so the grid packs nothing twice and
-  // the team has nothing to save but still pays its barrier and claims: W1's dW = Xᵀ·dZ
-  // (784×100×60) on 2 threads, Zen 5, standalone: team 198-211, column grid 244-256 GFLOP/s (one
-  // thread 188). An explicit set_gemm_team_policy applies as given (tests reach the team on
-  // every shape).
+  // the team has nothing to save but still pays its barrier and claims. An explicit
+  // set_gemm_team_policy applies as given (tests reach the team on every shape).
   const bool direct_a = N <= kGemmDirectMaxN && g_team_rows.load(std::memory_order_relaxed) == 0;
   // Tall and narrow: a team splits the rows (each member packs only its rows of op(A)) and packs each
   // op(B) block once, cooperatively, into a shared buffer.

@@ -10,7 +10,7 @@
 // `fn` is never touched after parallel_for returns.
 //
 // Waking a thread blocked on a condition variable costs tens of microseconds, as much as a whole
-// small layer, so a worker that finishes a job spins (with pause) for up to kSpinUs watching
+// small layer, so a worker that finishes a job spins (cpu_relax) for up to kSpinUs watching
 // the job counter before it blocks, and the caller spins likewise while the helpers finish. A
 // training step or a batch-1 prediction runs its jobs back to back and never pays the wake-up;
 // an idle pool still sleeps (after kSpinUs), so it costs nothing between requests.
@@ -27,17 +27,12 @@
 
 #include "densenorm/parallel.h"
 #include "densenorm/settings.h"
+#include "densenorm/spin.h"
 
 namespace densenorm {
 namespace {
 
 constexpr int64_t kSpinUs = 200;
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
 
 // Spins until done() or kSpinUs have passed; returns done().
 template <class F>

@@ -4,7 +4,8 @@
 
 #include "densenorm/kernels.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+// DENSENORM_X86_64_TABLES: CMake builds the AVX tables (x86-64 hosts); elsewhere only scalar.
+#if DENSENORM_X86_64_TABLES
 #include <cpuid.h>
 #endif
 
@@ -16,7 +17,7 @@ struct CpuFeatures {
   bool avx512 = false;  // + AVX512F/DQ/BW/VL, opmask/ZMM state enabled by the OS
 };
 
-#if defined(__x86_64__) || defined(__i386__)
+#if DENSENORM_X86_64_TABLES
 uint64_t read_xcr0() {
   uint32_t eax, edx;
   // xgetbv with ecx=0 (XCR0); encoded directly so no -mxsave is needed.

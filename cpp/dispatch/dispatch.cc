@@ -10,10 +10,12 @@
 
 namespace densenorm {
 
-// Per-ISA tables (cpp/kernels/kernels_<isa>.cc).
+// Per-ISA tables (cpp/kernels/kernels_<isa>.cc); CMake builds the AVX ones on x86-64 hosts only.
 const KernelTable* densenorm_kernel_table_scalar();
+#if DENSENORM_X86_64_TABLES
 const KernelTable* densenorm_kernel_table_avx2();
 const KernelTable* densenorm_kernel_table_avx512();
+#endif
 
 namespace {
 
@@ -63,8 +65,12 @@ const KernelTable* kernels_for(Isa isa) {
   if (static_cast<int>(isa) > static_cast<int>(detected_isa())) return nullptr;
   switch (isa) {
     case Isa::scalar: return densenorm_kernel_table_scalar();
+#if DENSENORM_X86_64_TABLES
     case Isa::avx2: return densenorm_kernel_table_avx2();
     case Isa::avx512: return densenorm_kernel_table_avx512();
+#else
+    default: return nullptr;
+#endif
   }
   return nullptr;
 }

@@ -78,10 +78,8 @@ static inline void vst(float* p, typename V::T x, bool partial, size_t tail) {
   if (partial) V::store_partial(p, x, tail); else V::store(p, x);
 }
 
-// Operands of smaller products are read in place, not packed (Gemm::run).
-// Counted in cycles on Zen 3 (AVX2, 1 thread): op(A) in place saves 7-19% at N = 100 or 10
-// (60×100×784: 440 → 356 kcycles a call); B in place gains only while its panel is short (K <= 128,
-// 60×100×100: −8%) and loses at K = 784 (+50%: rows 400 bytes apart straddle cache lines).
+// Operands of smaller products are read in place, not packed (Gemm::run): few panels reuse a
+// packed one. B only while its panel is short: at long K its rows straddle cache lines.
 constexpr size_t kDirectMaxN = kGemmDirectMaxN;
 constexpr size_t kDirectMaxM = 128;
 constexpr size_t kDirectMaxK = 128;
@@ -232,8 +230,7 @@ struct Gemm {
         const float* src = B + pc * ldb + jc + jr;
         if (nr == NR) {
           for (size_t k = 0; k < kc; ++k, src += ldb) {
-            // rows ldb apart (a page each for a 1024-wide layer): prefetch 8 rows ahead. 1 thread,
-            // Zen 5: 256×1024×784 187-190 → 194-195 GFLOP/s; W2 step ~1% faster; W3 unchanged.
+            // rows ldb apart (a page each for a 1024-wide layer): prefetch 8 rows ahead.
             if (k + 8 < kc) {
               __builtin_prefetch(src + 8 * ldb, 0, 3);
               __builtin_prefetch(src + 8 * ldb + NR - 1, 0, 3);
@@ -252,8 +249,8 @@ struct Gemm {
         }
       } else {  // op(B)[k][j] = B[j*ldb + k]: read rows of B contiguously, 4 k at a time
 #ifdef DENSENORM_HAVE_TR8
-        // AVX2 and AVX-512 (NR = 16 or 32: 2 or 4 blocks side by side). AVX-512, 1 thread, Zen 5:
-        // 60×100×100 with Bᵀ (W1's dX = dZ·Wᵀ) 111 → 134 GFLOP/s, 1024×4096×4096ᵀ 186 → 194.
+        // AVX2 and AVX-512 (NR = 16 or 32: 2 or 4 blocks side by side): 8x8 in-register
+        // transposes instead of strided scalar reads.
         if constexpr (NR % 8 == 0) {
           if (nr == NR) {  // 8x8 blocks: 8 rows of B (j) x 8 k -> 8 panel rows (k) of 8 j
             size_t k = 0;
@@ -401,8 +398,7 @@ struct Gemm {
             for (int q = 0; q < 4; ++q) av[i][q] = a_at(i, k + q);
           // A row of B is often a page of its own (W2: 4 KB rows), and the hardware stream
           // prefetcher stops at page ends and starts cold on the next: fetch the next sweep's
-          // four rows, a line per vector, while this one runs. W2 batch 1 on the Zen 5: 0.136 →
-          // 0.109 ms on 1 thread, 0.081-0.092 → 0.075-0.082 on 2 (2 and 3 sweeps ahead: slower).
+          // four rows, a line per vector, while this one runs (further ahead was slower).
           const bool pf = k + 8 <= pc + kc;
           for (size_t v = 0; v < nvec; ++v) {
             const size_t o = v * W;
@@ -517,8 +513,8 @@ struct Gemm {
     // Small products read an operand in place instead of packing it: op(A) when few column
     // panels reuse each packed A panel (N <= kDirectMaxN), B (not transposed) when few row tiles
     // reuse each packed B panel and the panel is short (M <= kDirectMaxM, K <= kDirectMaxK).
-    // Packing there costs 7-20% of the product (W1's 60×100×784, 784×100×60, 60×100×100). A
-    // partial last B panel is still packed (no read past the end of B).
+    // Packing there would be a large share of the product. A partial last B panel is still
+    // packed (no read past the end of B).
     const bool direct_a = N <= kDirectMaxN;
     const bool direct_b = !trans_b && M <= kDirectMaxM && K <= kDirectMaxK;
     float* bpack = kernel_scratch(0, KB * (direct_b ? NR : min_sz(NCb, (N + NR - 1) / NR * NR)));

@@ -74,7 +74,7 @@ CacheSizes detect_caches() {
   if (!c.l1d) c.l1d = sys_cache_size(1);
   if (!c.l2) c.l2 = sys_cache_size(2);
   if (!c.l3) c.l3 = sys_cache_size(3);
-  // Sanity: defaults (Zen 3 per core) for missing or absurd values.
+  // Sanity: defaults (a typical core's caches) for missing or absurd values.
   if (c.l1d < (16u << 10) || c.l1d > (256u << 10)) c.l1d = 32u << 10;
   if (c.l2 < (128u << 10) || c.l2 > (8u << 20)) c.l2 = 512u << 10;
   if (c.l3 < c.l2) c.l3 = 8u << 20;
@@ -88,9 +88,8 @@ size_t clamp_sz(size_t v, size_t lo, size_t hi) { return v < lo ? lo : v > hi ? 
 GemmBlocking gemm_blocking(size_t mr, size_t nr) {
   static const CacheSizes c = detect_caches();
   GemmBlocking b;
-  // B micro-panel (kc x nr floats) in 3/4 of L1d; the A micro-panel and C tile use the rest.
-  // (Half of L1d, kc = 256 on Zen 3, measured 74-85% of the cycle peak at 1024^3 and
-  // 256x1024x1024 in best-of-8 runs; 3/4, kc = 384, 92-94%: fewer C tile loads/stores per k.)
+  // B micro-panel (kc x nr floats) in 3/4 of L1d, not half: fewer C tile loads/stores per k;
+  // the A micro-panel and C tile use the rest.
   b.kc = clamp_sz(c.l1d * 3 / 4 / (nr * sizeof(float)), 64, 512) & ~static_cast<size_t>(7);
   // Packed A block (mc x kc) in about 3/8 of L2, leaving room for the B micro-panels streaming by.
   b.mc = clamp_sz(c.l2 * 3 / 8 / (b.kc * sizeof(float)), mr, 1024) / mr * mr;
