@@ -36,6 +36,20 @@ export function targetTensor(y: TensorLike, rows: number, loss: LossName, out: n
   return t.data;
 }
 
+/** compile's metrics: whether they ask for accuracy ('accuracy' or 'acc', the only metric). */
+export function wantsAccuracy(metrics: unknown): boolean {
+  let accuracy = false;
+  if (metrics !== undefined) {
+    const ms = typeof metrics === 'string' ? [metrics] : metrics;
+    if (!Array.isArray(ms)) throw typeError("an array of metric names (['accuracy'])", 'metrics', metrics);
+    for (const m of ms) {
+      if (m === 'accuracy' || m === 'acc') accuracy = true;
+      else throw new RangeError(`Expected "accuracy" or "acc" for metrics but received ${describe(m)}`);
+    }
+  }
+  return accuracy;
+}
+
 /** Most rows one native call may take: the workspace is rows × the widest layer. */
 export function maxRowsPerCall(layers: readonly Layer[], inputDim: number | undefined): number {
   let width = inputDim ?? 1;

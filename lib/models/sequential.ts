@@ -11,11 +11,11 @@ import { getOptimizer } from '../optimizers';
 import { LossName, checkLoss } from '../losses';
 import { Tensor, TensorLike, toTensor2D } from '../tensor';
 import { Rng, globalRng, identityOrder } from '../random';
-import { checkObject, checkUnknownKeys, describe, typeError } from '../validate';
+import { checkObject, checkUnknownKeys, typeError } from '../validate';
 import { fuse } from './fusion';
 import { NativeGraph } from './native_graph';
 import { FitArgs, History, epochRun, hasTrainableBatchNorm, parseFitArgs, planBatches, trainEpochs } from './training';
-import { PREDICT_CHUNK, checkFinite, checkTrainRows, holdOut, inferenceChunk, maxRowsPerCall, targetTensor, weightValues } from './inputs';
+import { PREDICT_CHUNK, checkFinite, checkTrainRows, holdOut, inferenceChunk, maxRowsPerCall, targetTensor, wantsAccuracy, weightValues } from './inputs';
 import { evaluateChunks, predictChunks, predictChunksAsync } from './inference';
 import { printSummary } from './summary';
 import { saveModel } from './save';
@@ -130,15 +130,7 @@ export class Sequential {
     if (this.fitting) throw new Error('Cannot compile while fit() is running');
     const optimizer = getOptimizer(a.optimizer, 'optimizer');
     const loss = checkLoss(a.loss, 'loss');
-    let accuracy = false;
-    if (a.metrics !== undefined) {
-      const ms = typeof a.metrics === 'string' ? [a.metrics] : a.metrics;
-      if (!Array.isArray(ms)) throw typeError("an array of metric names (['accuracy'])", 'metrics', a.metrics);
-      for (const m of ms) {
-        if (m === 'accuracy' || m === 'acc') accuracy = true;
-        else throw new RangeError(`Expected "accuracy" or "acc" for metrics but received ${describe(m)}`);
-      }
-    }
+    const accuracy = wantsAccuracy(a.metrics);
     this.compiled = { optimizer, loss, accuracy };
     this.invalidate();
   }
