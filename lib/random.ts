@@ -137,3 +137,17 @@ export function globalRng(): Rng {
 export function deriveSeed(): number {
   return globalRng().nextUint32();
 }
+
+/** 0, 1, ..., n - 1: a row order before any shuffle. */
+export function identityOrder(n: number): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order;
+}
+
+/** A seeded random order of 0..n-1 (identityOrder, then one Fisher-Yates shuffle). */
+export function shuffledOrder(n: number, rng: Rng): Int32Array {
+  const order = identityOrder(n);
+  rng.shuffle(order);
+  return order;
+}

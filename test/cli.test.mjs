@@ -267,6 +267,22 @@ describe('densenorm CLI', function () {
     expect(JSON.parse(e.stdout).accuracy).to.be.a('number');
   });
 
+  it('counts batches as fit plans them: 289 training rows in batches of 8 are 36 (the last takes 9 rows)', async () => {
+    // 300 rows, validation split 0.037 -> 11 held out, 289 = 36 * 8 + 1 train
+    let sent = false;
+    const r = await run(['train', '--data', 'iris.csv', '--epochs', '100000', '--batch-size', '8', '--validation-split', '0.037', '--seed', '5', '--out', 'count-model'], {
+      onStdout(out, child) {
+        if (!sent && /^epoch 1\/100000 /m.test(out)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent).to.equal(true);
+    expect(r.code, r.stderr).to.equal(130);
+    expect(r.stdout).to.match(/Training interrupted in epoch \d+ after \d+\/36 batches/);
+  });
+
   it('experiment --steps runs all six trainings and writes curves.svg and results.json', async () => {
     const r = await run(['experiment', '--steps', '20', '--eval-every', '5', '--out', 'exp']);
     expect(r.code, r.stderr).to.equal(0);

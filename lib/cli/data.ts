@@ -303,6 +303,12 @@ export function featureStats(x: Float32Array, cols: number, rowIdx: ArrayLike<nu
 }
 
 /** In place: (x - mean) / std per column. */
+/** Rows idx[0], idx[1], ... of x (rows of `cols` values), copied into out (default: a new array). */
+export function gatherRows(x: Float32Array, cols: number, idx: ArrayLike<number>, out = new Float32Array(idx.length * cols)): Float32Array {
+  for (let k = 0; k < idx.length; k++) out.set(x.subarray(idx[k] * cols, (idx[k] + 1) * cols), k * cols);
+  return out;
+}
+
 export function standardize(x: Float32Array, cols: number, mean: readonly number[], std: readonly number[]): void {
   for (let i = 0; i < x.length; i += cols) {
     for (let j = 0; j < cols; j++) x[i + j] = (x[i + j] - mean[j]) / std[j];

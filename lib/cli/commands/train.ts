@@ -1,9 +1,10 @@
 /** densenorm train: trains a dense (+ batch norm) network on a CSV/JSONL file or the bundled MNIST. */
 import { randomInt } from 'node:crypto';
 import * as dn from '../../index';
-import { Rng } from '../../random';
+import { hasTrainableBatchNorm, planBatches } from '../../models/training';
+import { Rng, shuffledOrder } from '../../random';
 import { choiceFlag, flag, intFlag, numFlag, OptionSpec, parseCommandArgs, str, Values } from '../args';
-import { featureStats, loadTable, makeTargets, standardize, Task } from '../data';
+import { featureStats, gatherRows, loadTable, makeTargets, standardize, Task } from '../data';
 import { usageError } from '../errors';
 import { Architecture, buildModel, Preprocessing, PREPROCESSING_FORMAT, saveModelDir } from '../model_dir';
 import { fmtInt, fmtMetric, fmtSeconds, outputMode, Reporter } from '../progress';
@@ -74,21 +75,9 @@ interface Prepared {
   pre: Preprocessing;
 }
 
-function gather(x: Float32Array, cols: number, idx: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(idx.length * cols);
-  for (let k = 0; k < idx.length; k++) out.set(x.subarray(idx[k] * cols, (idx[k] + 1) * cols), k * cols);
-  return out;
-}
-
-function gather1(y: Float32Array, idx: ArrayLike<number>): Float32Array {
-  return Float32Array.from(idx as ArrayLike<number>, (i) => y[i]);
-}
-
 /** Seeded shuffle of 0..n-1, then the last `split` fraction is the validation part. */
 function splitIndices(n: number, split: number, seed: number): { train: Int32Array; val: Int32Array } {
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  new Rng(seed).shuffle(order);
+  const order = shuffledOrder(n, new Rng(seed));
   const nVal = split > 0 ? Math.max(1, Math.floor(n * split)) : 0;
   if (nVal >= n - 1 && split > 0) throw usageError(`--validation-split ${split} leaves no training rows out of ${n}`);
   return { train: order.slice(0, n - nVal), val: order.slice(n - nVal) };
@@ -110,10 +99,10 @@ async function prepareData(values: Values, split: number, seed: number): Promise
       task: 'classification',
       cols,
       outputs: 10,
-      xTrain: gather(m.xTrain.data, cols, train),
-      yTrain: gather1(labels, train),
-      xVal: val.length ? gather(m.xTrain.data, cols, val) : undefined,
-      yVal: val.length ? gather1(labels, val) : undefined,
+      xTrain: gatherRows(m.xTrain.data, cols, train),
+      yTrain: gatherRows(labels, 1, train),
+      xVal: val.length ? gatherRows(m.xTrain.data, cols, val) : undefined,
+      yVal: val.length ? gatherRows(labels, 1, val) : undefined,
       xTest: m.xTest.data,
       yTest: Float32Array.from(m.labelsTest),
       pre: {
@@ -153,10 +142,10 @@ async function prepareData(values: Values, split: number, seed: number): Promise
     task: targets.task,
     cols,
     outputs,
-    xTrain: gather(t.x, cols, train),
-    yTrain: gather1(y, train),
-    xVal: val.length ? gather(t.x, cols, val) : undefined,
-    yVal: val.length ? gather1(y, val) : undefined,
+    xTrain: gatherRows(t.x, cols, train),
+    yTrain: gatherRows(y, 1, train),
+    xVal: val.length ? gatherRows(t.x, cols, val) : undefined,
+    yVal: val.length ? gatherRows(y, 1, val) : undefined,
     pre: {
       format: PREPROCESSING_FORMAT,
       formatVersion: 1,
@@ -266,7 +255,8 @@ export async function train(argv: string[]): Promise<number> {
   let epochsDone = 0;
   let lastEpoch = 0;
   let lastBatchInEpoch = 0;
-  const totalBatches = Math.ceil(nTrain / batchSize);
+  // fit's own plan: a trailing single row joins the last batch when batch norm trains
+  const totalBatches = planBatches(nTrain, batchSize, hasTrainableBatchNorm(model.layers)).batches;
   const t0 = performance.now();
   try {
     await model.fit(dn.tensor(data.xTrain, [nTrain, data.cols]), dn.tensor(data.yTrain, [nTrain, 1]), {
