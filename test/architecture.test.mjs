@@ -10,8 +10,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_LINES = 500;
 const SOURCE_EXT = /\.(ts|mts|cts|js|mjs|cjs|cc|cpp|c|h|hpp)$/;
 const ALLOWED_LONG = {
-  'cpp/core/net.cc': 'being split in issue 14',
-  'binding/net_wrap.cc': 'being split in issue 14',
   'cpp/kernels/kernels_impl.h': 'one write-once kernel template per ISA',
   'cpp/reference/selftest.cc': 'the C++ kernel self-test program (shape families per kernel): a test, kept beside its reference',
 };
