@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "optimizer_args.h"
 #include "densenorm/batch.h"
 #include "densenorm/net.h"
 
@@ -72,7 +73,7 @@ class BatchesWorker : public Napi::AsyncWorker {
  public:
   BatchesWorker(Napi::Env env, NetWrap* owner, Napi::Object keep, const float* x, size_t in,
                 const float* y, size_t y_per_row, const int32_t* order, const int32_t* bounds,
-                size_t batches, double iteration0, const int32_t* stop, double* out);
+                size_t batches, double iteration0, const float* rates, const int32_t* stop, double* out);
   ~BatchesWorker() override;
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override;
@@ -91,6 +92,7 @@ class BatchesWorker : public Napi::AsyncWorker {
   const int32_t* bounds_;
   size_t batches_;
   double iteration0_;
+  const float* rates_;
   const int32_t* stop_;
   double* out_;
   size_t done_ = 0;
@@ -165,39 +167,8 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     }
     const size_t loss = count(spec.Get("loss"), "spec.loss", densenorm::kLossCount - 1);
 
-    densenorm::OptimizerConfig opt;
-    Napi::Value ov = spec.Get("optimizer");
-    if (!ov.IsObject()) throw_type(env, "spec.optimizer", "an object", ov);
-    Napi::Object o = ov.As<Napi::Object>();
-    opt.type = static_cast<densenorm::Optim>(count(o.Get("type"), "spec.optimizer.type", densenorm::kOptimCount - 1));
-    auto getf = [&](const char* k, float def) {
-      Napi::Value v = o.Get(k);
-      return v.IsUndefined() ? def : static_cast<float>(num(v, std::string("spec.optimizer.") + k));
-    };
-    opt.learning_rate = getf("learningRate", opt.learning_rate);
-    opt.momentum = getf("momentum", 0.f);
-    opt.nesterov = flag(o.Get("nesterov"), "spec.optimizer.nesterov");
-    opt.beta1 = getf("beta1", opt.beta1);
-    opt.beta2 = getf("beta2", opt.beta2);
-    opt.rho = getf("rho", opt.rho);
-    opt.epsilon = getf("epsilon", opt.epsilon);
-    opt.weight_decay = getf("weightDecay", 0.f);
-
-    std::vector<ParamSlot> params;
-    Napi::Value pv = spec.Get("params");
-    if (!pv.IsArray()) throw_type(env, "spec.params", "an array", pv);
-    Napi::Array pa = pv.As<Napi::Array>();
-    for (uint32_t i = 0; i < pa.Length(); ++i) {
-      const std::string w = "spec.params[" + std::to_string(i) + "]";
-      if (!pa.Get(i).IsObject()) throw_type(env, w, "an object", pa.Get(i));
-      Napi::Object p = pa.Get(i).As<Napi::Object>();
-      ParamSlot s;
-      s.value = f32(p.Get("value"), w + ".value", SIZE_MAX, false, &s.size);
-      s.grad = f32(p.Get("grad"), w + ".grad", s.size);
-      s.state[0] = f32(p.Get("state1"), w + ".state1", s.size, true);
-      s.state[1] = f32(p.Get("state2"), w + ".state2", s.size, true);
-      params.push_back(s);
-    }
+    densenorm::OptimizerConfig opt = optimizer_config(env, spec.Get("optimizer"));
+    std::vector<ParamSlot> params = param_slots(env, spec.Get("params"));
     Status st;
     net_ = Net::create(std::move(bs), static_cast<densenorm::Loss>(loss), std::move(params), opt, &st);
     if (!net_) throw_status(env, st);
@@ -305,7 +276,8 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     return w->Promise();
   }
   // trainBatchesAsync(x, y, yPerRow, order: Int32Array, bounds: Int32Array [start, n]…,
-  // iteration0, stop: Int32Array(1), out: Float64Array(3 × batches)) → Promise<{done, error?}>
+  // iteration0, stop: Int32Array(1), out: Float64Array(3 × batches), rates?: Float32Array(batches))
+  // → Promise<{done, error?}>; rates: the learning rate of each batch (a schedule's).
   Napi::Value TrainBatchesAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Net* n = live(env);
@@ -350,10 +322,11 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     auto stop = i32(6, "stop");
     if (stop.ElementLength() < 1) throw_range(env, "Expected at least 1 element for stop but received 0");
     double* out = f64(info[7], "out", 3 * batches);
+    const float* rates = f32(info[8], "rates", batches, true);
     Napi::Object keep = Napi::Object::New(env);
-    for (int i : {0, 1, 3, 4, 6, 7}) keep.Set(std::to_string(i), info[i]);
+    for (int i : {0, 1, 3, 4, 6, 7, 8}) keep.Set(std::to_string(i), info[i]);
     auto* w = new BatchesWorker(env, this, keep, x, in, y, ypr, order.Data(), bounds.Data(), batches,
-                                it0, stop.Data(), out);
+                                it0, rates, stop.Data(), out);
     training.fetch_add(1);
     w->Queue();
     return w->Promise();
@@ -392,7 +365,8 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     return info.Env().Undefined();
   }
   Napi::Value SetLearningRate(const Napi::CallbackInfo& info) {
-    live(info.Env())->set_learning_rate(static_cast<float>(num(info[0], "learningRate")));
+    Net* n = live(info.Env());
+    check(info.Env(), n->set_learning_rate(static_cast<float>(num(info[0], "learningRate"))));
     return info.Env().Undefined();
   }
   // stepThreading(): how trainStep used the pool at its last batch size (Net::step_threading).
@@ -450,11 +424,11 @@ void StepWorker::OnError(const Napi::Error& e) {
 BatchesWorker::BatchesWorker(Napi::Env env, NetWrap* owner, Napi::Object keep, const float* x,
                              size_t in, const float* y, size_t y_per_row, const int32_t* order,
                              const int32_t* bounds, size_t batches, double iteration0,
-                             const int32_t* stop, double* out)
+                             const float* rates, const int32_t* stop, double* out)
     : Napi::AsyncWorker(env, "densenorm.batches"),
       deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), x_(x), in_(in), y_(y),
       y_per_row_(y_per_row), order_(order), bounds_(bounds), batches_(batches),
-      iteration0_(iteration0), stop_(stop), out_(out) {
+      iteration0_(iteration0), rates_(rates), stop_(stop), out_(out) {
   keep.Set("owner", owner->Value());
   keep_ = Napi::Persistent(keep);
 }
@@ -463,7 +437,8 @@ BatchesWorker::~BatchesWorker() { keep_.Reset(); }
 void BatchesWorker::Execute() {
   const densenorm::TrainingRows rows{x_, in_, y_, y_per_row_};
   const densenorm::BatchPlan plan{order_, bounds_, batches_};
-  const Status st = densenorm::train_batches(*owner_->net(), rows, plan, iteration0_, stop_, out_, &done_);
+  const Status st = densenorm::train_batches(*owner_->net(), rows, plan, iteration0_, rates_, stop_,
+                                                  out_, &done_);
   if (!st.ok()) failure_ = st.message;
 }
 void BatchesWorker::OnOK() {

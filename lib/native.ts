@@ -54,6 +54,10 @@ export interface NativeOptimizerSpec {
   rho?: number;
   epsilon?: number;
   weightDecay?: number;
+  /** Gradient clipping (Keras), 0 or absent: off; at most one set. */
+  clipnorm?: number;
+  globalClipnorm?: number;
+  clipvalue?: number;
 }
 
 export interface NativeParamSlot {
@@ -61,6 +65,9 @@ export interface NativeParamSlot {
   grad: Float32Array;
   state1?: Float32Array;
   state2?: Float32Array;
+  /** Regularization factors: the loss gains l1·Σ|w| + l2·Σw² (absent: 0). */
+  l1?: number;
+  l2?: number;
 }
 
 export interface NativeNetSpec {
@@ -83,6 +90,7 @@ export interface NativeNet {
   evaluateAsync(x: Float32Array, batch: number, y: Float32Array): Promise<StepResult>;
   forwardTrain(x: Float32Array, batch: number, updateStats: boolean, out: Float32Array): void;
   forwardBackward(x: Float32Array, batch: number, dy: Float32Array, dx: Float32Array | null): void;
+  /** Loss and gradients, both including the params' regularization (l1, l2). */
   lossAndGrad(x: Float32Array, batch: number, y: Float32Array, updateStats: boolean): StepResult;
   trainStep(x: Float32Array, batch: number, y: Float32Array, iteration: number): StepResult;
   trainStepAsync(x: Float32Array, batch: number, y: Float32Array, iteration: number): Promise<StepResult>;
@@ -90,10 +98,12 @@ export interface NativeNet {
    * Runs fit's batches in one hop off the event loop: batch b is rows order[bounds[2b] ..
    * bounds[2b] + bounds[2b+1]) of x and y, trained at iteration0 + b; out[3b..3b+2] = loss,
    * correct, count. Stops before a batch once stop[0] != 0, and at a failing step (error).
+   * rates: batch b's learning rate (a schedule's per step); without it the rate set last.
    */
   trainBatchesAsync(x: Float32Array, y: Float32Array, yPerRow: number, order: Int32Array, bounds: Int32Array,
-    iteration0: number, stop: Int32Array, out: Float64Array): Promise<{ done: number; error?: string }>;
+    iteration0: number, stop: Int32Array, out: Float64Array, rates?: Float32Array): Promise<{ done: number; error?: string }>;
   recalibrate(x: Float32Array, rows: number, batchSize: number): void;
+  /** The rate of the next steps: finite and >= 0 (RangeError otherwise). */
   setLearningRate(lr: number): void;
   // How trainStep used the thread pool at its last batch size: it times a few steps with the pool
   // and on one thread, then keeps the faster (same bits either way). Read between steps.

@@ -36,7 +36,7 @@ void gather_rows(const float* src, size_t row_len, const int32_t* rows, size_t n
 }
 
 Status train_batches(Net& net, const TrainingRows& rows, const BatchPlan& plan, double iteration0,
-                     const int32_t* stop, double* out, size_t* done) {
+                     const float* rates, const int32_t* stop, double* out, size_t* done) {
   *done = 0;
   size_t most = 0;
   for (size_t b = 0; b < plan.batches; ++b) most = std::max(most, static_cast<size_t>(plan.bounds[2 * b + 1]));
@@ -48,7 +48,8 @@ Status train_batches(Net& net, const TrainingRows& rows, const BatchPlan& plan, 
     gather_rows(rows.x, rows.in, plan.order + start, n, bx.data());
     gather_rows(rows.y, rows.y_per_row, plan.order + start, n, by.data());
     StepResult r;
-    Status st = net.train_step(bx.data(), by.data(), n, iteration0 + static_cast<double>(b), &r);
+    Status st = rates ? net.set_learning_rate(rates[b]) : Status::Ok();
+    if (st.ok()) st = net.train_step(bx.data(), by.data(), n, iteration0 + static_cast<double>(b), &r);
     if (!st.ok()) return st;
     out[3 * b] = r.loss;
     out[3 * b + 1] = r.correct;

@@ -67,7 +67,8 @@ std::unique_ptr<Net> Net::create(std::vector<BlockSpec> blocks, Loss loss,
     }
     width = std::max({width, b.in, b.out});
   }
-  Status st = check_param_slots(params, opt);
+  Status st = check_optimizer_config(opt);
+  if (st.ok()) st = check_param_slots(params, opt);
   if (!st.ok()) {
     *status = st;
     return nullptr;
@@ -190,6 +191,7 @@ Status Net::evaluate(const float* x, const float* y, size_t batch, StepResult* r
   bool logits = false;
   st = loss_forward(*ws, y, batch, res, ws->scratch.grad_a.data(), &logits);
   release_infer_ws(std::move(ws));
+  if (st.ok()) res->loss += regularize(params_, false);  // Keras's evaluate adds it too
   return st;
 }
 
@@ -244,6 +246,8 @@ Status Net::loss_and_grad(const float* x, const float* y, size_t batch, bool upd
   if (!st.ok()) return st;
   if (update_stats) update_moving(ws, batch);
   backward(ws, x, batch, ws.scratch.grad_a.data(), logits, nullptr);
+  // On the weights before the update, as Keras's forward computes the layers' losses.
+  res->loss += regularize(params_, true);
   return Status::Ok();
 }
 
@@ -252,8 +256,15 @@ Status Net::train_step_once(const float* x, const float* y, size_t batch, double
   Status st = loss_and_grad(x, y, batch, true, res);
   if (!st.ok()) return st;
   packed_->changed();  // the packed kernels are stale
+  clip_gradients(opt_, params_);
   optimizer_step(opt_, params_, iteration, &opt_pieces_);
   return Status::Ok();
+}
+
+Status Net::set_learning_rate(float lr) {
+  Status st = check_learning_rate(lr);
+  if (st.ok()) opt_.learning_rate = lr;
+  return st;
 }
 
 const char* Net::step_threading() const { return tuner_->describe(); }

@@ -4,6 +4,7 @@
  */
 import { getInitializer, Initializer, InitializerSpec } from '../initializers';
 import { checkBoolean, checkNumber, checkObject, checkOneOf, checkUnknownKeys, rangeError, typeError } from '../validate';
+import { getRegularizer, Regularizer, RegularizerSpec } from '../regularizers';
 import { BASE_LAYER_KEYS, Layer, LayerArgs, WeightSpec } from './layer';
 import { registerClass } from './serialization';
 
@@ -30,6 +31,10 @@ export interface BatchNormalizationLayerArgs extends LayerArgs {
   movingMeanInitializer?: InitializerSpec;
   /** Initializer for the moving variance. Default 'ones'. */
   movingVarianceInitializer?: InitializerSpec;
+  /** Penalty on gamma added to the loss: 'l1', 'l2' or dn.regularizers.*. Default none. */
+  gammaRegularizer?: RegularizerSpec | null;
+  /** Penalty on beta added to the loss. Default none. */
+  betaRegularizer?: RegularizerSpec | null;
 }
 
 const BN_KEYS: readonly string[] = [
@@ -43,6 +48,8 @@ const BN_KEYS: readonly string[] = [
   'betaInitializer',
   'movingMeanInitializer',
   'movingVarianceInitializer',
+  'gammaRegularizer',
+  'betaRegularizer',
 ];
 
 export class BatchNormalization extends Layer {
@@ -59,6 +66,8 @@ export class BatchNormalization extends Layer {
   readonly betaInitializer: Initializer;
   readonly movingMeanInitializer: Initializer;
   readonly movingVarianceInitializer: Initializer;
+  readonly gammaRegularizer?: Regularizer;
+  readonly betaRegularizer?: Regularizer;
   /**
    * Batches folded into the moving statistics, used by the cumulative average
    * (momentum null). Length-1 array so the native core can increment it in place.
@@ -92,6 +101,8 @@ export class BatchNormalization extends Layer {
     const betaInitializer = init('betaInitializer', 'zeros');
     const movingMeanInitializer = init('movingMeanInitializer', 'zeros');
     const movingVarianceInitializer = init('movingVarianceInitializer', 'ones');
+    const gammaRegularizer = getRegularizer(a.gammaRegularizer, 'gammaRegularizer');
+    const betaRegularizer = getRegularizer(a.betaRegularizer, 'betaRegularizer');
     super(BatchNormalization.className, 'batch_normalization', a as LayerArgs, 'batchNormalization args');
     this.axis = axis;
     this.momentum = momentum;
@@ -102,6 +113,8 @@ export class BatchNormalization extends Layer {
     this.betaInitializer = betaInitializer;
     this.movingMeanInitializer = movingMeanInitializer;
     this.movingVarianceInitializer = movingVarianceInitializer;
+    this.gammaRegularizer = gammaRegularizer;
+    this.betaRegularizer = betaRegularizer;
   }
 
   protected weightSpecs(inputDim: number): WeightSpec[] {
@@ -140,6 +153,9 @@ export class BatchNormalization extends Layer {
       betaInitializer: { ...this.betaInitializer.config },
       movingMeanInitializer: { ...this.movingMeanInitializer.config },
       movingVarianceInitializer: { ...this.movingVarianceInitializer.config },
+      // Only when set, so the configs of models without regularizers stay as they were.
+      ...(this.gammaRegularizer ? { gammaRegularizer: this.gammaRegularizer.toJSON() } : {}),
+      ...(this.betaRegularizer ? { betaRegularizer: this.betaRegularizer.toJSON() } : {}),
       // Documents the update rule so files are not misread with PyTorch's inverted momentum:
       // moving = momentum * moving + (1 - momentum) * batch, with the unbiased batch variance.
       momentumConvention: 'keras',

@@ -3,6 +3,7 @@ import { ActivationName, checkActivation } from '../activations';
 import { getInitializer, Initializer, InitializerSpec } from '../initializers';
 import { checkBoolean, checkObject, checkPositiveInt, checkUnknownKeys, rangeError, typeError } from '../validate';
 import { MAX_FEATURES } from '../limits';
+import { getRegularizer, Regularizer, RegularizerSpec } from '../regularizers';
 import { BASE_LAYER_KEYS, Layer, LayerArgs, WeightSpec } from './layer';
 import { registerClass } from './serialization';
 
@@ -19,6 +20,10 @@ export interface DenseLayerArgs extends LayerArgs {
   kernelInitializer?: InitializerSpec;
   /** Initializer for the [units] bias. Default 'zeros'. */
   biasInitializer?: InitializerSpec;
+  /** Penalty on the kernel added to the loss: 'l1', 'l2' or dn.regularizers.*. Default none. */
+  kernelRegularizer?: RegularizerSpec | null;
+  /** Penalty on the bias added to the loss. Default none. */
+  biasRegularizer?: RegularizerSpec | null;
 }
 
 const DENSE_KEYS: readonly string[] = [
@@ -29,6 +34,8 @@ const DENSE_KEYS: readonly string[] = [
   'useBias',
   'kernelInitializer',
   'biasInitializer',
+  'kernelRegularizer',
+  'biasRegularizer',
 ];
 
 export class Dense extends Layer {
@@ -40,6 +47,8 @@ export class Dense extends Layer {
   readonly activation: ActivationName;
   readonly kernelInitializer: Initializer;
   readonly biasInitializer: Initializer;
+  readonly kernelRegularizer?: Regularizer;
+  readonly biasRegularizer?: Regularizer;
 
   constructor(args: DenseLayerArgs) {
     if (args === undefined) throw typeError('an object like { units: 10 }', 'dense args', args);
@@ -65,12 +74,16 @@ export class Dense extends Layer {
       'kernelInitializer',
     );
     const biasInitializer = getInitializer((a.biasInitializer ?? 'zeros') as InitializerSpec, 'biasInitializer');
+    const kernelRegularizer = getRegularizer(a.kernelRegularizer, 'kernelRegularizer');
+    const biasRegularizer = getRegularizer(a.biasRegularizer, 'biasRegularizer');
     super(Dense.className, 'dense', base, 'dense args');
     this.units = units;
     this.activation = activation;
     this.useBias = useBias;
     this.kernelInitializer = kernelInitializer;
     this.biasInitializer = biasInitializer;
+    this.kernelRegularizer = kernelRegularizer;
+    this.biasRegularizer = biasRegularizer;
   }
 
   protected weightSpecs(inputDim: number): WeightSpec[] {
@@ -103,6 +116,9 @@ export class Dense extends Layer {
       useBias: this.useBias,
       kernelInitializer: { ...this.kernelInitializer.config },
       biasInitializer: { ...this.biasInitializer.config },
+      // Only when set, so the configs of models without regularizers stay as they were.
+      ...(this.kernelRegularizer ? { kernelRegularizer: this.kernelRegularizer.toJSON() } : {}),
+      ...(this.biasRegularizer ? { biasRegularizer: this.biasRegularizer.toJSON() } : {}),
     };
   }
 

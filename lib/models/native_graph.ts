@@ -6,6 +6,7 @@ import { ACT_CODES, LOSS_CODES, NativeBlockSpec, NativeNet, NativeNetSpec, Nativ
 import type { Layer } from '../layers/layer';
 import type { LossName } from '../losses';
 import type { Optimizer } from '../optimizers/optimizer';
+import type { Regularizer } from '../regularizers';
 import { Block, fuse } from './fusion';
 
 /** The compile settings a native graph is built for. */
@@ -86,11 +87,11 @@ export function nativeNetSpec(
   const params: NativeParamSlot[] = [];
   const specs: NativeBlockSpec[] = [];
   let dim = inputDim;
-  const slot = (value: Float32Array): Float32Array => {
+  const slot = (value: Float32Array, reg?: Regularizer): Float32Array => {
     const grad = gradFor(value);
     if (settings) {
       const [state1, state2] = settings.optimizer.stateFor(value);
-      params.push({ value, grad, state1, state2 });
+      params.push({ value, grad, state1, state2, ...(reg ? { l1: reg.l1, l2: reg.l2 } : {}) });
     }
     return grad;
   };
@@ -109,8 +110,8 @@ export function nativeNetSpec(
       spec.bias = w.bias;
       spec.denseTrainable = b.dense.trainable;
       if (b.dense.trainable) {
-        spec.gradKernel = slot(w.kernel);
-        if (w.bias) spec.gradBias = slot(w.bias);
+        spec.gradKernel = slot(w.kernel, b.dense.kernelRegularizer);
+        if (w.bias) spec.gradBias = slot(w.bias, b.dense.biasRegularizer);
       }
     }
     if (b.bn) {
@@ -127,8 +128,8 @@ export function nativeNetSpec(
         trainable: b.bn.trainable,
       };
       if (b.bn.trainable) {
-        if (w.gamma) spec.bn.gradGamma = slot(w.gamma);
-        if (w.beta) spec.bn.gradBeta = slot(w.beta);
+        if (w.gamma) spec.bn.gradGamma = slot(w.gamma, b.bn.gammaRegularizer);
+        if (w.beta) spec.bn.gradBeta = slot(w.beta, b.bn.betaRegularizer);
       }
     }
     specs.push(spec);

@@ -247,8 +247,14 @@ async function runNativeEpoch(run: EpochRun, epoch: number): Promise<EpochTotals
   const { plan, bounds, batchOut, optimizer } = run;
   const net = run.net();
   net.setLearningRate(optimizer.learningRate);
+  // A schedule's rate of each step, set natively before it (the rate is checked here, before any step).
+  let rates: Float32Array | undefined;
+  if (optimizer.learningRateSchedule) {
+    rates = new Float32Array(plan.batches);
+    for (let b = 0; b < plan.batches; b++) rates[b] = optimizer.rateAt(optimizer.iterations + b);
+  }
   run.stop[0] = run.stopRequested() ? 1 : 0;
-  const r = await net.trainBatchesAsync(run.x, run.y, run.yPerRow, run.order, bounds, optimizer.iterations + 1, run.stop, batchOut);
+  const r = await net.trainBatchesAsync(run.x, run.y, run.yPerRow, run.order, bounds, optimizer.iterations + 1, run.stop, batchOut, rates);
   const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: r.done };
   for (let b = 0; b < r.done; b++) {
     t.lossSum += batchOut[3 * b] * plan.sizeOf(b);
@@ -272,7 +278,7 @@ async function runBatches(run: EpochRun, epoch: number): Promise<EpochTotals> {
     native.gatherRows(run.x, inDim, run.order, plan.startOf(b), n, bx);
     native.gatherRows(run.y, yPerRow, run.order, plan.startOf(b), n, by);
     const net = run.net();
-    net.setLearningRate(optimizer.learningRate);
+    net.setLearningRate(optimizer.learningRate); // a schedule's at this step
     let res: StepResult;
     try {
       res = await net.trainStepAsync(bx.subarray(0, n * inDim), n, by.subarray(0, n * yPerRow), optimizer.iterations + 1);

@@ -1,10 +1,11 @@
 import { OPTIMIZER_CODES, NativeOptimizerSpec } from '../native';
 import { checkNumber, checkObject, checkUnknownKeys } from '../validate';
-import { Optimizer } from './optimizer';
+import type { LearningRateSchedule } from './schedules';
+import { COMMON_OPTIMIZER_KEYS, Optimizer, OptimizerCommonArgs } from './optimizer';
 
-export interface AdamArgs {
-  /** Step size. Default 1e-3. */
-  learningRate?: number;
+export interface AdamArgs extends OptimizerCommonArgs {
+  /** Step size (>= 0) or a schedule of the step (dn.schedules.*). Default 1e-3. */
+  learningRate?: number | LearningRateSchedule;
   /** Decay of the first-moment average. Default 0.9. */
   beta1?: number;
   /** Decay of the second-moment average. Default 0.999. */
@@ -25,8 +26,8 @@ export class Adam extends Optimizer {
 
   constructor(args: AdamArgs = {}) {
     const a = checkObject('adam args', args);
-    checkUnknownKeys('adam args', a, ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay']);
-    super(checkNumber('learningRate', a.learningRate ?? 1e-3, { min: 0, minExclusive: true }));
+    checkUnknownKeys('adam args', a, [...COMMON_OPTIMIZER_KEYS, 'beta1', 'beta2', 'epsilon', 'weightDecay']);
+    super(a, 1e-3);
     this.beta1 = checkNumber('beta1', a.beta1 ?? 0.9, { min: 0, max: 1 });
     this.beta2 = checkNumber('beta2', a.beta2 ?? 0.999, { min: 0, max: 1 });
     if (this.beta1 >= 1) throw new RangeError(`Expected a number in [0, 1) for beta1 but received ${this.beta1}`);
@@ -42,7 +43,7 @@ export class Adam extends Optimizer {
   nativeSpec(): NativeOptimizerSpec {
     return {
       type: OPTIMIZER_CODES.adam,
-      learningRate: this.learningRate,
+      ...this.commonSpec(),
       beta1: this.beta1,
       beta2: this.beta2,
       epsilon: this.epsilon,
@@ -51,6 +52,6 @@ export class Adam extends Optimizer {
   }
 
   getConfig(): Record<string, unknown> {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay };
+    return { ...this.commonConfig(), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay };
   }
 }

@@ -1,10 +1,10 @@
 import { isPlainObject, oneOfText, typeError } from '../validate';
 import { Adam, AdamArgs } from './adam';
-import { Optimizer, OptimizerName } from './optimizer';
+import { Optimizer, OptimizerCommonArgs, OptimizerName } from './optimizer';
 import { RMSprop, RmspropArgs } from './rmsprop';
 import { SGD, SgdArgs } from './sgd';
 
-export { Optimizer, OptimizerName, SGD, SgdArgs, Adam, AdamArgs, RMSprop, RmspropArgs };
+export { Optimizer, OptimizerCommonArgs, OptimizerName, SGD, SgdArgs, Adam, AdamArgs, RMSprop, RmspropArgs };
 
 export function sgd(args?: SgdArgs): SGD {
   return new SGD(args);

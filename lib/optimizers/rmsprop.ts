@@ -1,10 +1,11 @@
 import { OPTIMIZER_CODES, NativeOptimizerSpec } from '../native';
 import { checkNumber, checkObject, checkUnknownKeys } from '../validate';
-import { Optimizer } from './optimizer';
+import type { LearningRateSchedule } from './schedules';
+import { COMMON_OPTIMIZER_KEYS, Optimizer, OptimizerCommonArgs } from './optimizer';
 
-export interface RmspropArgs {
-  /** Step size. Default 1e-3 (Keras). */
-  learningRate?: number;
+export interface RmspropArgs extends OptimizerCommonArgs {
+  /** Step size (>= 0) or a schedule of the step (dn.schedules.*). Default 1e-3 (Keras). */
+  learningRate?: number | LearningRateSchedule;
   /** Decay of the mean square (Keras `rho`). Default 0.9. */
   rho?: number;
   /** Same as rho, under tfjs's name. */
@@ -27,8 +28,8 @@ export class RMSprop extends Optimizer {
 
   constructor(args: RmspropArgs = {}) {
     const a = checkObject('rmsprop args', args);
-    checkUnknownKeys('rmsprop args', a, ['learningRate', 'rho', 'decay', 'momentum', 'epsilon', 'weightDecay']);
-    super(checkNumber('learningRate', a.learningRate ?? 1e-3, { min: 0, minExclusive: true }));
+    checkUnknownKeys('rmsprop args', a, [...COMMON_OPTIMIZER_KEYS, 'rho', 'decay', 'momentum', 'epsilon', 'weightDecay']);
+    super(a, 1e-3);
     this.rho = checkNumber(a.rho !== undefined ? 'rho' : 'decay', a.rho ?? a.decay ?? 0.9, { min: 0, max: 1 });
     this.momentum = checkNumber('momentum', a.momentum ?? 0, { min: 0, max: 1 });
     this.epsilon = checkNumber('epsilon', a.epsilon ?? 1e-7, { min: 0, minExclusive: true });
@@ -42,7 +43,7 @@ export class RMSprop extends Optimizer {
   nativeSpec(): NativeOptimizerSpec {
     return {
       type: OPTIMIZER_CODES.rmsprop,
-      learningRate: this.learningRate,
+      ...this.commonSpec(),
       rho: this.rho,
       momentum: this.momentum,
       epsilon: this.epsilon,
@@ -51,6 +52,6 @@ export class RMSprop extends Optimizer {
   }
 
   getConfig(): Record<string, unknown> {
-    return { learningRate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, weightDecay: this.weightDecay };
+    return { ...this.commonConfig(), rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, weightDecay: this.weightDecay };
   }
 }

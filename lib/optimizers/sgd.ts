@@ -1,10 +1,11 @@
 import { OPTIMIZER_CODES, NativeOptimizerSpec } from '../native';
 import { checkBoolean, checkNumber, checkObject, checkUnknownKeys } from '../validate';
-import { Optimizer } from './optimizer';
+import type { LearningRateSchedule } from './schedules';
+import { COMMON_OPTIMIZER_KEYS, Optimizer, OptimizerCommonArgs } from './optimizer';
 
-export interface SgdArgs {
-  /** Step size. Default 0.01 (Keras). */
-  learningRate?: number;
+export interface SgdArgs extends OptimizerCommonArgs {
+  /** Step size (>= 0) or a schedule of the step (dn.schedules.*). Default 0.01 (Keras). */
+  learningRate?: number | LearningRateSchedule;
   /** Heavy-ball momentum in [0, 1). Default 0. */
   momentum?: number;
   /** Nesterov momentum. Default false. */
@@ -22,8 +23,8 @@ export class SGD extends Optimizer {
 
   constructor(args: SgdArgs = {}) {
     const a = checkObject('sgd args', args);
-    checkUnknownKeys('sgd args', a, ['learningRate', 'momentum', 'nesterov', 'weightDecay']);
-    super(checkNumber('learningRate', a.learningRate ?? 0.01, { min: 0, minExclusive: true }));
+    checkUnknownKeys('sgd args', a, [...COMMON_OPTIMIZER_KEYS, 'momentum', 'nesterov', 'weightDecay']);
+    super(a, 0.01);
     this.momentum = checkNumber('momentum', a.momentum ?? 0, { min: 0, max: 1 });
     this.nesterov = checkBoolean('nesterov', a.nesterov ?? false);
     this.weightDecay = checkNumber('weightDecay', a.weightDecay ?? 0, { min: 0 });
@@ -36,7 +37,7 @@ export class SGD extends Optimizer {
   nativeSpec(): NativeOptimizerSpec {
     return {
       type: OPTIMIZER_CODES.sgd,
-      learningRate: this.learningRate,
+      ...this.commonSpec(),
       momentum: this.momentum,
       nesterov: this.nesterov,
       weightDecay: this.weightDecay,
@@ -44,6 +45,6 @@ export class SGD extends Optimizer {
   }
 
   getConfig(): Record<string, unknown> {
-    return { learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay };
+    return { ...this.commonConfig(), momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay };
   }
 }

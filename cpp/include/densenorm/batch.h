@@ -34,12 +34,13 @@ struct BatchPlan {
   size_t batches = 0;
 };
 
-// Runs plan's batches as training steps at iterations iteration0, iteration0 + 1, …, writing
+// Runs plan's batches as training steps at iterations iteration0, iteration0 + 1, … (with
+// rates != nullptr, batch b first sets the learning rate rates[b]: a schedule's rate per step), writing
 // loss, correct and count of batch b to out[3b ..]. Stops before a batch once *stop != 0 (written
 // by another thread between batches) and at a failing step, whose Status it returns; *done
 // counts the batches that ran. The failing batch changed nothing. Indices must be in range (the
 // caller checks).
 Status train_batches(Net& net, const TrainingRows& rows, const BatchPlan& plan, double iteration0,
-                     const int32_t* stop, double* out, size_t* done);
+                     const float* rates, const int32_t* stop, double* out, size_t* done);
 
 }  // namespace densenorm

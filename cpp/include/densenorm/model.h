@@ -36,6 +36,10 @@ struct OptimizerConfig {
   float rho = 0.9f;          // rmsprop
   float epsilon = 1e-7f;     // adam, rmsprop
   float weight_decay = 0.f;  // decoupled
+  // Gradient clipping before the update (Keras): 0 is off; at most one is set.
+  float clipnorm = 0.f;         // each tensor to L2 norm <= clipnorm
+  float global_clipnorm = 0.f;  // all tensors together to L2 norm <= global_clipnorm
+  float clipvalue = 0.f;        // each element to [-clipvalue, clipvalue]
 };
 
 // One trainable tensor and its optimizer state, each state array sized like the parameter and
@@ -46,6 +50,8 @@ struct ParamSlot {
   float* grad = nullptr;
   float* state[2] = {nullptr, nullptr};
   size_t size = 0;
+  // Regularization (Keras L1L2): the loss gains l1·Σ|w| + l2·Σw², the gradient l1·sign(w) + 2·l2·w.
+  float l1 = 0.f, l2 = 0.f;
 };
 
 // One fused block: [Dense(W, b)] → pre_act → [BatchNorm] → post_act, each part optional.

@@ -34,25 +34,27 @@ class Net {
 
   // Inference (moving statistics): out is [batch × out_features].
   Status predict(const float* x, size_t batch, float* out);
-  // Inference-mode loss and accuracy counts.
+  // Inference-mode loss (plus the regularization penalty) and accuracy counts.
   Status evaluate(const float* x, const float* y, size_t batch, StepResult* res);
   // Training-mode forward output (batch statistics); update_stats also updates moving stats.
   Status forward_train(const float* x, size_t batch, bool update_stats, float* out);
   // Forward (training mode, no stat update) + backward from a given output gradient dy;
   // fills every grad buffer and, if dx != nullptr, the input gradient. For kernel tests.
   Status forward_backward(const float* x, size_t batch, const float* dy, float* dx);
-  // Forward (training mode) + loss + backward; grads filled; no optimizer step.
+  // Forward (training mode) + loss + backward; grads filled; no optimizer step. The loss and the
+  // gradients include the parameters' regularization (ParamSlot l1, l2).
   Status loss_and_grad(const float* x, const float* y, size_t batch, bool update_stats,
                        StepResult* res);
-  // One full training step: forward, loss, backward, optimizer update (iteration is Adam's t,
-  // 1-based). Moving statistics are never touched by the optimizer.
+  // One full training step: forward, loss, backward, regularization, clipping, optimizer update
+  // (iteration is Adam's t, 1-based). Moving statistics are never touched by the optimizer.
   Status train_step(const float* x, const float* y, size_t batch, double iteration,
                     StepResult* res);
   // Replaces every BN layer's moving statistics by the exact statistics of its input over all of
   // x (layer by layer, earlier layers already recalibrated, inference mode).
   Status recalibrate(const float* x, size_t n, size_t batch_size);
 
-  void set_learning_rate(float lr) { opt_.learning_rate = lr; }
+  // A finite rate >= 0 for the next steps; anything else is an error and changes nothing.
+  Status set_learning_rate(float lr);
   float learning_rate() const { return opt_.learning_rate; }
 
   // Inference multiplies by packed copies of the Dense kernels (core/packed_weights.h), made on
