@@ -15,7 +15,7 @@ export * as optimizers from './optimizers';
 export { initializers } from './initializers';
 export { setSeed } from './random';
 export { DensenormError, DensenormErrorCode } from './errors';
-export { Layer, LayerWeight, Dense, BatchNormalization, Activation } from './layers';
+export { Layer, LayerWeight, Dense, BatchNormalization, Activation, Dropout } from './layers';
 export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
 export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, EvaluateResult } from './models/sequential';
 export { LossName } from './losses';
