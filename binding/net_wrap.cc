@@ -10,23 +10,18 @@
 #include "args.h"
 #include "errors.h"
 #include "optimizer_args.h"
+#include "ops.h"
 #include "densenorm/batch.h"
 #include "densenorm/net.h"
+#include "densenorm/settings.h"
 
 namespace densenorm_binding {
-using densenorm::Act;
-using densenorm::BlockSpec;
 using densenorm::Net;
 using densenorm::ParamSlot;
 using densenorm::Status;
 using densenorm::StepResult;
 
 namespace {
-
-Act to_act(const Napi::Value& v, const std::string& name) {
-  size_t a = count(v, name, densenorm::kActCount - 1);
-  return static_cast<Act>(a);
-}
 
 Napi::Object result_object(Napi::Env env, const StepResult& r) {
   Napi::Object o = Napi::Object::New(env);
@@ -117,6 +112,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
                         InstanceMethod("setLearningRate", &NetWrap::SetLearningRate),
                         InstanceMethod("stepThreading", &NetWrap::StepThreading),
                         InstanceMethod("weightsChanged", &NetWrap::WeightsChanged),
+                        InstanceMethod("fusedGroups", &NetWrap::FusedGroups),
                         InstanceMethod("dispose", &NetWrap::Dispose)});
   }
 
@@ -128,49 +124,17 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     pin_sink = &pins_;  // every array accepted below is re-checked by live()
     struct Unsink { ~Unsink() { pin_sink = nullptr; } } unsink;
 
-    if (!spec.Get("blocks").IsArray()) throw_type(env, "spec.blocks", "an array", spec.Get("blocks"));
-    Napi::Array blocks = spec.Get("blocks").As<Napi::Array>();
-    std::vector<BlockSpec> bs;
-    for (uint32_t k = 0; k < blocks.Length(); ++k) {
-      const std::string w = "spec.blocks[" + std::to_string(k) + "]";
-      if (!blocks.Get(k).IsObject()) throw_type(env, w, "an object", blocks.Get(k));
-      Napi::Object b = blocks.Get(k).As<Napi::Object>();
-      BlockSpec s;
-      s.in = count(b.Get("in"), w + ".in", densenorm::kMaxFeatures);
-      s.out = count(b.Get("out"), w + ".out", densenorm::kMaxFeatures);
-      const size_t wn = mul(env, s.in, s.out, w + ".kernel");
-      s.kernel = f32(b.Get("kernel"), w + ".kernel", wn, true);
-      s.bias = f32(b.Get("bias"), w + ".bias", s.out, true);
-      s.dense_trainable = flag(b.Get("denseTrainable"), w + ".denseTrainable");
-      s.grad_kernel = f32(b.Get("gradKernel"), w + ".gradKernel", wn, true);
-      s.grad_bias = f32(b.Get("gradBias"), w + ".gradBias", s.out, true);
-      s.pre_act = to_act(b.Get("preAct"), w + ".preAct");
-      s.post_act = to_act(b.Get("postAct"), w + ".postAct");
-      Napi::Value bnv = b.Get("bn");
-      if (bnv.IsObject()) {
-        Napi::Object bn = bnv.As<Napi::Object>();
-        s.has_bn = true;
-        s.gamma = f32(bn.Get("gamma"), w + ".bn.gamma", s.out, true);
-        s.beta = f32(bn.Get("beta"), w + ".bn.beta", s.out, true);
-        s.moving_mean = f32(bn.Get("movingMean"), w + ".bn.movingMean", s.out);
-        s.moving_var = f32(bn.Get("movingVariance"), w + ".bn.movingVariance", s.out);
-        s.epsilon = static_cast<float>(num(bn.Get("epsilon"), w + ".bn.epsilon"));
-        s.cumulative = flag(bn.Get("cumulative"), w + ".bn.cumulative");
-        s.momentum = s.cumulative ? 0.f : static_cast<float>(num(bn.Get("momentum"), w + ".bn.momentum"));
-        if (s.cumulative) s.num_batches = f64(bn.Get("numBatches"), w + ".bn.numBatches", 1);
-        s.bn_trainable = flag(bn.Get("trainable"), w + ".bn.trainable");
-        s.grad_gamma = f32(bn.Get("gradGamma"), w + ".bn.gradGamma", s.out, true);
-        s.grad_beta = f32(bn.Get("gradBeta"), w + ".bn.gradBeta", s.out, true);
-        if (!(s.epsilon > 0)) throw_range(env, "Expected epsilon > 0 for " + w + ".bn.epsilon");
-      }
-      bs.push_back(s);
-    }
+    const size_t in_features = count(spec.Get("inputFeatures"), "spec.inputFeatures", densenorm::kMaxFeatures);
+    std::vector<densenorm::OpSpec> ops = to_ops(spec.Get("ops"), "spec.ops");
+    const bool fuse = spec.Get("fuse").IsUndefined() ? densenorm::settings::fuse_default()
+                                                      : flag(spec.Get("fuse"), "spec.fuse");
     const size_t loss = count(spec.Get("loss"), "spec.loss", densenorm::kLossCount - 1);
 
     densenorm::OptimizerConfig opt = optimizer_config(env, spec.Get("optimizer"));
     std::vector<ParamSlot> params = param_slots(env, spec.Get("params"));
     Status st;
-    net_ = Net::create(std::move(bs), static_cast<densenorm::Loss>(loss), std::move(params), opt, &st);
+    net_ = Net::create(ops, in_features, fuse, static_cast<densenorm::Loss>(loss), std::move(params),
+                       opt, &st);
     if (!net_) throw_status(env, st);
   }
 
@@ -192,6 +156,13 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
   }
   void check(Napi::Env env, const Status& st) {
     if (!st.ok()) throw_status(env, st);
+  }
+  // The dropout step of the test entries (forwardTrain, ...): 0 unless given.
+  uint64_t step_arg(const Napi::Value& v) {
+    return v.IsUndefined() ? 0 : static_cast<uint64_t>(count(v, "step", (size_t{1} << 53) - 1));
+  }
+  Napi::Value FusedGroups(const Napi::CallbackInfo& info) {
+    return groups_value(info.Env(), live(info.Env(), true)->fused_groups());
   }
   // x is [batch × in]
   const float* input(const Napi::CallbackInfo& info, int idx, size_t* batch) {
@@ -231,7 +202,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     const float* x = input(info, 0, &b);
     bool upd = flag(info[2], "updateStats");
     float* out = f32(info[3], "out", b * n->out_features());
-    check(info.Env(), n->forward_train(x, b, upd, out));
+    check(info.Env(), n->forward_train(x, b, upd, step_arg(info[4]), out));
     return info.Env().Undefined();
   }
   Napi::Value ForwardBackward(const Napi::CallbackInfo& info) {
@@ -240,7 +211,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     const float* x = input(info, 0, &b);
     const float* dy = f32(info[2], "dy", b * n->out_features());
     float* dx = f32(info[3], "dx", b * n->in_features(), true);
-    check(info.Env(), n->forward_backward(x, b, dy, dx));
+    check(info.Env(), n->forward_backward(x, b, dy, step_arg(info[4]), dx));
     return info.Env().Undefined();
   }
   Napi::Value LossAndGrad(const Napi::CallbackInfo& info) {
@@ -249,7 +220,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     const float* x = input(info, 0, &b);
     const float* y = target(info, 2, b);
     StepResult r;
-    check(info.Env(), n->loss_and_grad(x, y, b, flag(info[3], "updateStats"), &r));
+    check(info.Env(), n->loss_and_grad(x, y, b, flag(info[3], "updateStats"), step_arg(info[4]), &r));
     return result_object(info.Env(), r);
   }
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {

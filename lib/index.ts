@@ -17,7 +17,7 @@ export * as regularizers from './regularizers';
 export { initializers } from './initializers';
 export { setSeed } from './random';
 export { DensenormError, DensenormErrorCode } from './errors';
-export { Layer, LayerWeight, Dense, BatchNormalization, Activation } from './layers';
+export { Layer, LayerWeight, Dense, BatchNormalization, Activation, Dropout } from './layers';
 export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
 export type { LearningRateSchedule, ScheduleConfig } from './optimizers/schedules';
 export { Regularizer, RegularizerSpec, RegularizerConfig } from './regularizers';

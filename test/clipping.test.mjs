@@ -3,7 +3,7 @@
 // the whole gradient, regularization included, before the update) against hand-computed steps;
 // learningRate 0 for every optimizer; and their errors, in JS and natively.
 import { expect } from 'chai';
-import { dn, native } from './helpers.mjs';
+import { blockNetSpec, dn, native } from './helpers.mjs';
 
 const x = dn.tensor(new Float32Array([0.5, -1, 2, 1, 0.25, -0.5, -1.5, 0.75, 1, 0.2, -0.3, 0.9]), [4, 3]);
 const y = dn.tensor(new Float32Array([3, 0, 0, 1, -2, 0.5, 0.3, 4]), [4, 2]);
@@ -100,8 +100,8 @@ describe('gradient clipping', () => {
     expect(() => dn.optimizers.sgd({ clipvalue: Infinity })).to.throw(RangeError, /clipvalue but received Infinity/);
     expect(() => dn.optimizers.sgd({ clipvalue: '1' })).to.throw(TypeError, /clipvalue/);
     expect(() => dn.optimizers.sgd({ clipNorm: 1 })).to.throw(RangeError, /did you mean "clipnorm"/);
-    const net = (o) => new native.NativeNet({ blocks: [{ in: 1, out: 1, kernel: new Float32Array(1), gradKernel: new Float32Array(1), denseTrainable: true, preAct: 0, postAct: 0 }],
-      loss: 3, optimizer: { type: 0, learningRate: 0.1, ...o }, params: [] });
+    const net = (o) => new native.NativeNet(blockNetSpec({ blocks: [{ in: 1, out: 1, kernel: new Float32Array(1), gradKernel: new Float32Array(1), denseTrainable: true, preAct: 0, postAct: 0 }],
+      loss: 3, optimizer: { type: 0, learningRate: 0.1, ...o }, params: [] }));
     expect(() => net({ clipnorm: 1, clipvalue: 2 })).to.throw(RangeError, /at most one of clipnorm, globalClipnorm and clipvalue/);
     expect(() => net({ globalClipnorm: -1 })).to.throw(RangeError, /globalClipnorm but received -1/);
     expect(() => net({ clipvalue: NaN })).to.throw(RangeError, /clipvalue but received nan/i);
@@ -148,7 +148,7 @@ describe('learningRate 0', () => {
       expect(() => { o.learningRate = -1; }).to.throw(RangeError, /learningRate/);
       expect(o.learningRate).to.equal(0);
     }
-    const spec = (lr) => ({ blocks: [{ in: 1, out: 1, kernel: new Float32Array(1), gradKernel: new Float32Array(1), denseTrainable: true, preAct: 0, postAct: 0 }], loss: 3, optimizer: { type: 1, learningRate: lr }, params: [] });
+    const spec = (lr) => blockNetSpec({ blocks: [{ in: 1, out: 1, kernel: new Float32Array(1), gradKernel: new Float32Array(1), denseTrainable: true, preAct: 0, postAct: 0 }], loss: 3, optimizer: { type: 1, learningRate: lr }, params: [] });
     expect(() => new native.NativeNet(spec(-1))).to.throw(RangeError, /finite number >= 0 for learningRate but received -1/);
     expect(() => new native.NativeNet(spec(Infinity))).to.throw(RangeError, /learningRate/);
     const net = new native.NativeNet(spec(0));

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { dn, native } from './helpers.mjs';
+import { blockNetSpec, dn, native } from './helpers.mjs';
 
 const R = dn.regularizers;
 const x = dn.tensor(new Float32Array([0.5, -1, 2, 1, 0.25, -0.5, -1.5, 0.75, 1, 0.2, -0.3, 0.9, 2, 1, -1, -0.4, 0.6, 0.1]), [6, 3]);
@@ -77,8 +77,8 @@ describe('regularizers: factories and config', () => {
     expect(() => dn.layers.dense({ units: 2, biasRegularizer: 5 })).to.throw(TypeError, /for biasRegularizer but received 5/);
     expect(() => dn.layers.batchNormalization({ gammaRegularizer: { className: 'L3', config: {} } })).to.throw(RangeError, /gammaRegularizer.className/);
     expect(() => dn.layers.batchNormalization({ betaRegularizer: { className: 'L2', config: { l2: -2 } } })).to.throw(RangeError, /l2 but received -2.*betaRegularizer/);
-    const w = (p) => new native.NativeNet({ blocks: [{ in: 1, out: 1, kernel: new Float32Array(1), gradKernel: new Float32Array(1), denseTrainable: true, preAct: 0, postAct: 0 }],
-      loss: 3, optimizer: { type: 0, learningRate: 0.1 }, params: [{ value: new Float32Array(1), grad: new Float32Array(1), ...p }] });
+    const w = (p) => new native.NativeNet(blockNetSpec({ blocks: [{ in: 1, out: 1, kernel: new Float32Array(1), gradKernel: new Float32Array(1), denseTrainable: true, preAct: 0, postAct: 0 }],
+      loss: 3, optimizer: { type: 0, learningRate: 0.1 }, params: [{ value: new Float32Array(1), grad: new Float32Array(1), ...p }] }));
     expect(() => w({ l2: -1 })).to.throw(RangeError, /l1 and l2 >= 0/);
     expect(() => w({ l1: NaN })).to.throw(RangeError, /l1 and l2 >= 0/);
     expect(() => w({ l1: 'a' })).to.throw(TypeError, /l1/);
@@ -123,11 +123,11 @@ describe('regularizers: loss and gradient', () => {
     const kernel = new Float32Array([0.4, -0.7, 0.9, 0.3, -0.5, 0.6]);
     const bias = new Float32Array([0.2, -0.35]);
     const gk = new Float32Array(6), gb = new Float32Array(2);
-    const net = new native.NativeNet({
+    const net = new native.NativeNet(blockNetSpec({
       blocks: [{ in: 3, out: 2, kernel, bias, gradKernel: gk, gradBias: gb, denseTrainable: true, preAct: 0, postAct: 0 }],
       loss: 3, optimizer: { type: 0, learningRate: 0.1 },
       params: [{ value: kernel, grad: gk, l1: 0.03, l2: 0.05 }, { value: bias, grad: gb, l2: 0.1 }],
-    });
+    }));
     const loss = () => net.lossAndGrad(x.data, 6, y.data, false).loss;
     loss();
     const ana = [...gk, ...gb];
@@ -145,10 +145,10 @@ describe('regularizers: loss and gradient', () => {
       }
     }
     // and the loss holds the penalty: a twin without l1/l2 reports less by exactly the float64 penalty
-    const twin = new native.NativeNet({
+    const twin = new native.NativeNet(blockNetSpec({
       blocks: [{ in: 3, out: 2, kernel, bias, gradKernel: new Float32Array(6), gradBias: new Float32Array(2), denseTrainable: true, preAct: 0, postAct: 0 }],
       loss: 3, optimizer: { type: 0, learningRate: 0.1 }, params: [],
-    });
+    }));
     let p = 0;
     for (const v of kernel) p += 0.03 * Math.abs(v) + 0.05 * v * v;
     for (const v of bias) p += 0.1 * v * v;

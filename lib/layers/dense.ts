@@ -4,7 +4,8 @@ import { getInitializer, Initializer, InitializerSpec } from '../initializers';
 import { checkBoolean, checkObject, checkPositiveInt, checkUnknownKeys, rangeError, typeError } from '../validate';
 import { MAX_FEATURES } from '../limits';
 import { getRegularizer, Regularizer, RegularizerSpec } from '../regularizers';
-import { BASE_LAYER_KEYS, Layer, LayerArgs, WeightSpec } from './layer';
+import type { NativeOp } from '../native';
+import { BASE_LAYER_KEYS, Layer, LayerArgs, OpContext, WeightSpec } from './layer';
 import { registerClass } from './serialization';
 
 export interface DenseLayerArgs extends LayerArgs {
@@ -120,6 +121,18 @@ export class Dense extends Layer {
       ...(this.kernelRegularizer ? { kernelRegularizer: this.kernelRegularizer.toJSON() } : {}),
       ...(this.biasRegularizer ? { biasRegularizer: this.biasRegularizer.toJSON() } : {}),
     };
+  }
+
+  toOps(ctx?: OpContext): NativeOp[] {
+    const op: NativeOp = { op: 'dense', units: this.units, activation: this.activation, trainable: this.trainable };
+    if (ctx) {
+      const kernel = this.weightValue('kernel');
+      const bias = this.weightValue('bias');
+      Object.assign(op, { kernel, bias });
+      if (this.trainable && kernel) op.gradKernel = ctx.grad(kernel, this.kernelRegularizer);
+      if (this.trainable && bias) op.gradBias = ctx.grad(bias, this.biasRegularizer);
+    }
+    return [op];
   }
 
   /** Inverse of getConfig(). */
