@@ -79,7 +79,9 @@ export interface NativeNet {
    * correct, count. Stops before a batch once stop[0] != 0, and at a failing step (error).
    */
   trainBatchesAsync(x: Float32Array, y: Float32Array, yPerRow: number, order: Int32Array, bounds: Int32Array,
-    iteration0: number, stop: Int32Array, out: Float64Array): Promise<{ done: number; error?: string }>;
+    iteration0: number, stop: Int32Array, out: Float64Array,
+    /** Told on the event loop how many batches are done while the loop goes on (merged calls: the latest count). */
+    progress?: (done: number) => void): Promise<{ done: number; error?: string }>;
   recalibrate(x: Float32Array, rows: number, batchSize: number): void;
   setLearningRate(lr: number): void;
   // How trainStep used the thread pool at its last batch size: it times a few steps with the pool
