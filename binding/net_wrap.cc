@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -59,19 +60,23 @@ class StepWorker : public Napi::AsyncWorker {
   Status status_;
 };
 
-// A run of fit's batches off the event loop, in one hop (fit uses it when no callback asks to see
-// each batch): batch b gathers rows order[start_b .. start_b + n_b) of x and y and runs one
+// A run of fit's batches off the event loop, in one hop (fit uses it when no callback asks to pause
+// at each batch): batch b gathers rows order[start_b .. start_b + n_b) of x and y and runs one
 // training step at iteration0 + b, writing loss, correct and count to out[3b ..]. It stops
 // before a batch once stop[0] != 0 (fit's AbortSignal or stopTraining), and at a failing step,
 // whose message it returns with the number of batches done; the failing batch changed nothing.
-class BatchesWorker : public Napi::AsyncWorker {
+// With a progress function, the event loop is told how many batches are done as they finish
+// (calls may be merged: the latest count wins) while the loop goes on.
+class BatchesWorker : public Napi::AsyncProgressWorker<uint32_t> {
  public:
   BatchesWorker(Napi::Env env, NetWrap* owner, Napi::Object keep, const float* x, size_t in,
                 const float* y, size_t y_per_row, const int32_t* order, const int32_t* bounds,
-                size_t batches, double iteration0, const float* rates, const int32_t* stop, double* out);
+                size_t batches, double iteration0, const float* rates, const int32_t* stop, double* out,
+                Napi::Value progress);
   ~BatchesWorker() override;
   Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override;
+  void Execute(const ExecutionProgress& progress) override;
+  void OnProgress(const uint32_t* done, size_t count) override;
   void OnOK() override;
   void OnError(const Napi::Error& e) override;
 
@@ -79,6 +84,7 @@ class BatchesWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   NetWrap* owner_;
   Napi::ObjectReference keep_;
+  Napi::FunctionReference progress_;
   const float* x_;
   size_t in_;
   const float* y_;
@@ -247,7 +253,8 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     return w->Promise();
   }
   // trainBatchesAsync(x, y, yPerRow, order: Int32Array, bounds: Int32Array [start, n]…,
-  // iteration0, stop: Int32Array(1), out: Float64Array(3 × batches), rates?: Float32Array(batches))
+  // iteration0, stop: Int32Array(1), out: Float64Array(3 × batches), progress?: (done) => void,
+  // rates?: Float32Array(batches))
   // → Promise<{done, error?}>; rates: the learning rate of each batch (a schedule's).
   Napi::Value TrainBatchesAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -293,11 +300,13 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     auto stop = i32(6, "stop");
     if (stop.ElementLength() < 1) throw_range(env, "Expected at least 1 element for stop but received 0");
     double* out = f64(info[7], "out", 3 * batches);
-    const float* rates = f32(info[8], "rates", batches, true);
+    const float* rates = f32(info[9], "rates", batches, true);
     Napi::Object keep = Napi::Object::New(env);
-    for (int i : {0, 1, 3, 4, 6, 7, 8}) keep.Set(std::to_string(i), info[i]);
+    for (int i : {0, 1, 3, 4, 6, 7, 9}) keep.Set(std::to_string(i), info[i]);
+    if (!info[8].IsUndefined() && !info[8].IsFunction())
+      throw_type(env, "progress", "a function or undefined", info[8]);
     auto* w = new BatchesWorker(env, this, keep, x, in, y, ypr, order.Data(), bounds.Data(), batches,
-                                it0, rates, stop.Data(), out);
+                                it0, rates, stop.Data(), out, info[8]);
     training.fetch_add(1);
     w->Queue();
     return w->Promise();
@@ -395,22 +404,42 @@ void StepWorker::OnError(const Napi::Error& e) {
 BatchesWorker::BatchesWorker(Napi::Env env, NetWrap* owner, Napi::Object keep, const float* x,
                              size_t in, const float* y, size_t y_per_row, const int32_t* order,
                              const int32_t* bounds, size_t batches, double iteration0,
-                             const float* rates, const int32_t* stop, double* out)
-    : Napi::AsyncWorker(env, "densenorm.batches"),
+                             const float* rates, const int32_t* stop, double* out,
+                             Napi::Value progress)
+    : Napi::AsyncProgressWorker<uint32_t>(env, "densenorm.batches"),
       deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), x_(x), in_(in), y_(y),
       y_per_row_(y_per_row), order_(order), bounds_(bounds), batches_(batches),
       iteration0_(iteration0), rates_(rates), stop_(stop), out_(out) {
   keep.Set("owner", owner->Value());
   keep_ = Napi::Persistent(keep);
+  if (progress.IsFunction()) progress_ = Napi::Persistent(progress.As<Napi::Function>());
 }
-BatchesWorker::~BatchesWorker() { keep_.Reset(); }
+BatchesWorker::~BatchesWorker() {
+  keep_.Reset();
+  progress_.Reset();
+}
 
-void BatchesWorker::Execute() {
+void BatchesWorker::Execute(const ExecutionProgress& progress) {
   const densenorm::TrainingRows rows{x_, in_, y_, y_per_row_};
   const densenorm::BatchPlan plan{order_, bounds_, batches_};
+  std::function<void(size_t)> on_batch;
+  if (!progress_.IsEmpty())
+    on_batch = [&progress](size_t done) {
+      const uint32_t d = static_cast<uint32_t>(done);
+      progress.Send(&d, 1);
+    };
   const Status st = densenorm::train_batches(*owner_->net(), rows, plan, iteration0_, rates_, stop_,
-                                                  out_, &done_);
+                                             out_, &done_, on_batch);
   if (!st.ok()) failure_ = st.message;
+}
+void BatchesWorker::OnProgress(const uint32_t* done, size_t count) {
+  if (progress_.IsEmpty() || count == 0) return;
+  Napi::HandleScope scope(Env());
+  try {
+    progress_.Call({Napi::Number::New(Env(), done[count - 1])});
+  } catch (const Napi::Error&) {
+    // The façade's handler catches its own errors; nothing may escape into the event loop here.
+  }
 }
 void BatchesWorker::OnOK() {
   owner_->training.fetch_sub(1);

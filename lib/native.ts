@@ -88,7 +88,9 @@ export interface NativeNet {
    * rates: batch b's learning rate (a schedule's per step); without it the rate set last.
    */
   trainBatchesAsync(x: Float32Array, y: Float32Array, yPerRow: number, order: Int32Array, bounds: Int32Array,
-    iteration0: number, stop: Int32Array, out: Float64Array, rates?: Float32Array): Promise<{ done: number; error?: string }>;
+    iteration0: number, stop: Int32Array, out: Float64Array,
+    /** Told on the event loop how many batches are done while the loop goes on (merged calls: the latest count). */
+    progress?: (done: number) => void, rates?: Float32Array): Promise<{ done: number; error?: string }>;
   recalibrate(x: Float32Array, rows: number, batchSize: number): void;
   /** The rate of the next steps: finite and >= 0 (RangeError otherwise). */
   setLearningRate(lr: number): void;

@@ -86,6 +86,44 @@ describe(`dropout (isa=${isa})`, () => {
         net.dispose();
       });
     }
+    it('equals a JavaScript reference of the hash, bit for bit (odd shapes, large seed and step)', () => {
+      // lowbias32 finalizer; row key mixes the seed's and step's 32-bit halves, then the row.
+      const mix = (x) => {
+        x = (x ^ (x >>> 16)) >>> 0;
+        x = Math.imul(x, 0x7feb352d) >>> 0;
+        x = (x ^ (x >>> 15)) >>> 0;
+        x = Math.imul(x, 0x846ca68b) >>> 0;
+        return (x ^ (x >>> 16)) >>> 0;
+      };
+      const G = 0x9e3779b9;
+      const lo = (v) => Number(BigInt(v) & 0xffffffffn);
+      const hi = (v) => Number(BigInt(v) >> 32n);
+      const rowKey = (seed, step, r) => {
+        let h = mix((lo(seed) ^ G) >>> 0);
+        h = mix((h ^ hi(seed)) >>> 0);
+        h = mix((h ^ lo(step)) >>> 0);
+        h = mix((h ^ hi(step)) >>> 0);
+        return mix((h + Math.imul(r, G)) >>> 0);
+      };
+      for (const [B, F, rate, seed, step] of [[1, 1, 0.5, 0, 1], [3, 17, 0.3, 2 ** 40 + 5, 2 ** 33 + 7], [37, 53, 0.7, 123456789, 99], [5, 257, 0.1, 1, 0]]) {
+        const xs = randomArray(B * F, rng(B + F));
+        const net = dropoutNet(F, { rate, seed });
+        const out = new Float32Array(B * F);
+        net.forwardTrain(xs, B, false, out, step);
+        net.dispose();
+        const threshold = Math.min(Math.floor(rate * 2 ** 32), 2 ** 32 - 1);
+        const scale = Math.fround(1 / (1 - rate));
+        for (let r = 0; r < B; r++) {
+          const key = rowKey(seed, step, r);
+          for (let j = 0; j < F; j++) {
+            const h = mix((key ^ Math.imul(j, G)) >>> 0);
+            const want = h >= threshold ? Math.fround(xs[r * F + j] * scale) : 0;
+            expect(out[r * F + j], `[${B}×${F}] row ${r} col ${j}`).to.equal(want);
+          }
+        }
+      }
+    });
+
     it('same (seed, step) → the same mask; another step or seed → another mask', () => {
       const run = (seed, step) => {
         const net = dropoutNet(64, { rate: 0.5, seed });

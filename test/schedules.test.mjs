@@ -211,9 +211,15 @@ describe('schedules: the rate each native step uses', () => {
       const r0 = (step % 3) * 2;
       c.trainOnBatch(dn.tensor(X.data.slice(r0 * 3, (r0 + 2) * 3), [2, 3]), dn.tensor(Y.data.slice(r0 * 2, (r0 + 2) * 2), [2, 2]));
     }
+    // the native epoch feeding a callback that observes batches (progress reports)
+    const e = linearModel(dn.optimizers.adam({ learningRate: sched() }));
+    let seen = 0;
+    await e.fit(X, Y, { epochs: 2, batchSize: 2, shuffle: false, callbacks: { observesBatches: true, onBatchEnd: () => { seen++; } } });
+    expect(seen).to.equal(6);
     const w = (m) => m.getWeights().map((t) => Array.from(t.data));
     expect(w(b)).to.deep.equal(w(a));
     expect(w(c)).to.deep.equal(w(a));
+    expect(w(e)).to.deep.equal(w(a));
     // and the schedule mattered: a constant 0.1 trains differently
     const d = linearModel(dn.optimizers.adam({ learningRate: 0.1 }));
     await d.fit(X, Y, { epochs: 2, batchSize: 2, shuffle: false });

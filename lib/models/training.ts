@@ -29,6 +29,13 @@ export interface Callbacks {
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
   onTrainBegin?(logs?: Logs): void | Promise<void>;
   onTrainEnd?(logs?: Logs): void | Promise<void>;
+  /**
+   * true: onBatchEnd only watches (a progress bar, a log): it is fed from the native loop as
+   * batches finish, with the same logs, while training goes on without pausing for it, so fit
+   * keeps its one-hop-per-epoch speed. A stopTraining it sets takes effect at the next batch the
+   * loop starts. Such a callback may not have onBatchBegin.
+   */
+  observesBatches?: boolean;
 }
 
 export interface FitArgs {
@@ -91,6 +98,11 @@ export function parseFitArgs(args: FitArgs): FitOptions {
     for (const k of CALLBACK_KEYS) {
       const f = (cb as Record<string, unknown>)[k];
       if (f !== undefined && typeof f !== 'function') throw typeError('a function', `callbacks.${k}`, f);
+    }
+    const c = cb as Callbacks;
+    if (c.observesBatches !== undefined && typeof c.observesBatches !== 'boolean') throw typeError('a boolean', 'callbacks.observesBatches', c.observesBatches);
+    if (c.observesBatches && c.onBatchBegin) {
+      throw new TypeError('Expected no onBatchBegin on a callback with observesBatches: true (it watches batches after they ran) but received one');
     }
   }
   return { epochs, batchSize, shuffle, initialEpoch, validationSplit, validationData: a.validationData, seed, callbacks, signal: a.signal, verbose: a.verbose };
@@ -218,7 +230,7 @@ export interface EpochTotals {
 /** The buffers of an epoch, sized for its plan: bounds for the native loop, or one batch's rows. */
 export function epochRun(args: EpochRunArgs): EpochRun {
   const { plan } = args;
-  const perBatch = args.callbacks.some((cb) => cb.onBatchBegin !== undefined || cb.onBatchEnd !== undefined);
+  const perBatch = args.callbacks.some((cb) => !cb.observesBatches && (cb.onBatchBegin !== undefined || cb.onBatchEnd !== undefined));
   const bounds = new Int32Array(perBatch ? 0 : 2 * plan.batches);
   for (let b = 0; b < bounds.length / 2; b++) {
     bounds[2 * b] = plan.startOf(b);
@@ -254,7 +266,9 @@ async function runNativeEpoch(run: EpochRun, epoch: number): Promise<EpochTotals
     for (let b = 0; b < plan.batches; b++) rates[b] = optimizer.rateAt(optimizer.iterations + b);
   }
   run.stop[0] = run.stopRequested() ? 1 : 0;
-  const r = await net.trainBatchesAsync(run.x, run.y, run.yPerRow, run.order, bounds, optimizer.iterations + 1, run.stop, batchOut, rates);
+  const watch = batchWatchers(run);
+  const r = await net.trainBatchesAsync(run.x, run.y, run.yPerRow, run.order, bounds, optimizer.iterations + 1, run.stop, batchOut, watch?.progress, rates);
+  if (watch) await watch.flush(r.done);
   const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: r.done };
   for (let b = 0; b < r.done; b++) {
     t.lossSum += batchOut[3 * b] * plan.sizeOf(b);
@@ -264,6 +278,40 @@ async function runNativeEpoch(run: EpochRun, epoch: number): Promise<EpochTotals
   optimizer.iterations += r.done;
   if (r.error !== undefined) throw trainingError(epoch, r.done, r.error, new Error(r.error));
   return t;
+}
+
+/**
+ * The onBatchEnd calls of observesBatches callbacks during a native epoch: batches reported done
+ * get their logs from batchOut, in order, each call awaited before the next; flush delivers the
+ * rest once the epoch's hop has returned and waits for all of them (the first error is thrown).
+ */
+function batchWatchers(run: EpochRun): { progress(done: number): void; flush(done: number): Promise<void> } | undefined {
+  const watchers = run.callbacks.filter((cb) => cb.observesBatches && cb.onBatchEnd);
+  if (watchers.length === 0) return undefined;
+  let told = 0;
+  let chain: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  const tell = (done: number): void => {
+    for (; told < done; told++) {
+      const b = told;
+      const n = run.plan.sizeOf(b);
+      const logs: Logs = { batch: b, size: n, loss: run.batchOut[3 * b] };
+      if (run.accuracy) logs.acc = run.batchOut[3 * b + 2] > 0 ? run.batchOut[3 * b + 1] / run.batchOut[3 * b + 2] : NaN;
+      for (const cb of watchers) {
+        chain = chain.then(() => cb.onBatchEnd!(b, { ...logs })).catch((e) => {
+          failure ??= e;
+        });
+      }
+    }
+  };
+  return {
+    progress: tell,
+    async flush(done: number) {
+      tell(done);
+      await chain;
+      if (failure !== undefined) throw failure;
+    },
+  };
 }
 
 /** Batch by batch, with onBatchBegin / onBatchEnd around each native step. */

@@ -4,6 +4,7 @@
 // recomputes it instead of storing it. Runs as the block's epilogue.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 
 #include "core/epilogue.h"
@@ -31,22 +32,27 @@ inline uint32_t mix(uint32_t x) {  // a 32-bit finalizer with low bias (lowbias3
 
 constexpr uint32_t kGolden = 0x9e3779b9U;
 
+// Z = Y · scale where the hash of the column clears the threshold, else +0 (Z may be Y): the
+// forward on the output and the backward on the gradient are the same map. Branch-free so it
+// vectorizes.
 DN_DROPOUT_CLONES
-void mask_forward(const float* Y, float* Z, size_t n, uint32_t key, uint32_t threshold,
-                  float scale, bool same_columns) {
+void mask_row(const float* Y, float* Z, size_t n, uint32_t key, uint32_t threshold, float scale) {
   for (size_t j = 0; j < n; ++j) {
-    const uint32_t h = mix(key ^ (same_columns ? 0U : static_cast<uint32_t>(j) * kGolden));
-    Z[j] = h >= threshold ? Y[j] * scale : 0.0f;
+    const uint32_t h = mix(key ^ (static_cast<uint32_t>(j) * kGolden));
+    const uint32_t keep = 0U - static_cast<uint32_t>(h >= threshold);
+    const float v = Y[j] * scale;
+    uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    bits &= keep;
+    std::memcpy(Z + j, &bits, sizeof bits);
   }
 }
 
-DN_DROPOUT_CLONES
-void mask_backward(float* d, size_t n, uint32_t key, uint32_t threshold, float scale,
-                   bool same_columns) {
-  for (size_t j = 0; j < n; ++j) {
-    const uint32_t h = mix(key ^ (same_columns ? 0U : static_cast<uint32_t>(j) * kGolden));
-    d[j] = h >= threshold ? d[j] * scale : 0.0f;
-  }
+// The same with one draw for the whole row (noiseShape [batch, 1]).
+void mask_row_shared(const float* Y, float* Z, size_t n, uint32_t key, uint32_t threshold,
+                     float scale) {
+  const bool keep = mix(key) >= threshold;
+  for (size_t j = 0; j < n; ++j) Z[j] = keep ? Y[j] * scale : 0.0f;
 }
 
 class Dropout final : public Epilogue {
@@ -63,13 +69,14 @@ class Dropout final : public Epilogue {
 
   void forward(const float* Y, float* Z, size_t n, size_t r0, size_t r1,
                uint64_t step) const override {
-    for (size_t r = r0; r < r1; ++r)
-      mask_forward(Y + r * n, Z + r * n, n, row_key(step, r), threshold_, scale_, same_columns_);
+    for (size_t r = r0; r < r1; ++r) {
+      if (same_columns_) mask_row_shared(Y + r * n, Z + r * n, n, row_key(step, r), threshold_, scale_);
+      else mask_row(Y + r * n, Z + r * n, n, row_key(step, r), threshold_, scale_);
+    }
   }
 
   void backward(float* d, size_t n, size_t r0, size_t r1, uint64_t step) const override {
-    for (size_t r = r0; r < r1; ++r)
-      mask_backward(d + r * n, n, row_key(step, r), threshold_, scale_, same_columns_);
+    forward(d, d, n, r0, r1, step);  // the gradient passes where the value did, scaled the same
   }
 
  private:
