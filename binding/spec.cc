@@ -1,4 +1,4 @@
-#include "ops.h"
+#include "spec.h"
 
 #include "args.h"
 
@@ -43,6 +43,57 @@ std::vector<densenorm::OpSpec> to_ops(const Napi::Value& v, const std::string& n
     }
   }
   return ops;
+}
+
+densenorm::OptimizerConfig to_optimizer(const Napi::Value& ov, const std::string& name) {
+  Napi::Env env = ov.Env();
+  densenorm::OptimizerConfig opt;
+  if (!ov.IsObject()) throw_type(env, name, "an object", ov);
+  Napi::Object o = ov.As<Napi::Object>();
+  opt.type = static_cast<densenorm::Optim>(count(o.Get("type"), name + ".type", densenorm::kOptimCount - 1));
+  auto getf = [&](const char* k, float def) {
+    Napi::Value v = o.Get(k);
+    return v.IsUndefined() ? def : static_cast<float>(num(v, name + "." + k));
+  };
+  opt.learning_rate = getf("learningRate", opt.learning_rate);
+  opt.momentum = getf("momentum", 0.f);
+  opt.nesterov = flag(o.Get("nesterov"), name + ".nesterov");
+  opt.beta1 = getf("beta1", opt.beta1);
+  opt.beta2 = getf("beta2", opt.beta2);
+  opt.rho = getf("rho", opt.rho);
+  opt.epsilon = getf("epsilon", opt.epsilon);
+  opt.weight_decay = getf("weightDecay", 0.f);
+  return opt;
+}
+
+std::vector<densenorm::ParamSlot> to_params(const Napi::Value& pv, const std::string& name) {
+  Napi::Env env = pv.Env();
+  std::vector<densenorm::ParamSlot> params;
+  if (!pv.IsArray()) throw_type(env, name, "an array", pv);
+  Napi::Array pa = pv.As<Napi::Array>();
+  for (uint32_t i = 0; i < pa.Length(); ++i) {
+    const std::string w = name + "[" + std::to_string(i) + "]";
+    if (!pa.Get(i).IsObject()) throw_type(env, w, "an object", pa.Get(i));
+    Napi::Object p = pa.Get(i).As<Napi::Object>();
+    densenorm::ParamSlot s;
+    s.value = f32(p.Get("value"), w + ".value", SIZE_MAX, false, &s.size);
+    s.grad = f32(p.Get("grad"), w + ".grad", s.size);
+    s.state[0] = f32(p.Get("state1"), w + ".state1", s.size, true);
+    s.state[1] = f32(p.Get("state2"), w + ".state2", s.size, true);
+    params.push_back(s);
+  }
+  return params;
+}
+
+std::vector<std::string> to_names(const Napi::Value& v, const std::string& name) {
+  if (!v.IsArray()) throw_type(v.Env(), name, "an array of names", v);
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<std::string> names;
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    if (!a.Get(i).IsString()) throw_type(v.Env(), name + "[" + std::to_string(i) + "]", "a name", a.Get(i));
+    names.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+  }
+  return names;
 }
 
 Napi::Value groups_value(Napi::Env env, const std::vector<std::vector<size_t>>& groups) {
