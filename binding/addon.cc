@@ -4,13 +4,14 @@
 
 #include "args.h"
 #include "errors.h"
-#include "ops.h"
+#include "spec.h"
 #include "densenorm/kernels.h"
 #include "densenorm/parallel.h"
 #include "densenorm/batch.h"
 #include "densenorm/net.h"
 #include "densenorm/settings.h"
 #include "core/loss.h"
+#include "core/metrics.h"
 #include "core/optimizer.h"
 
 namespace densenorm_binding {
@@ -156,6 +157,8 @@ Napi::Value Vocabulary(const Napi::CallbackInfo& info) {
   o.Set("optimizers", list(densenorm::kOptimCount, [](int i) { return densenorm::optimizer_def(static_cast<densenorm::Optim>(i)).name; }));
   const std::vector<std::string> ops = densenorm::op_names();
   o.Set("ops", list(static_cast<int>(ops.size()), [&](int i) { return ops[i]; }));
+  const std::vector<std::string> metrics = densenorm::metric_names();
+  o.Set("metrics", list(static_cast<int>(metrics.size()), [&](int i) { return metrics[i]; }));
   o.Set("isas", list(3, [](int i) { return densenorm::isa_name(static_cast<Isa>(i)); }));
   Napi::Object limits = Napi::Object::New(env);
   limits.Set("maxFeatures", static_cast<double>(densenorm::kMaxFeatures));

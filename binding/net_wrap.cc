@@ -10,8 +10,7 @@
 
 #include "args.h"
 #include "errors.h"
-#include "optimizer_args.h"
-#include "ops.h"
+#include "spec.h"
 #include "densenorm/batch.h"
 #include "densenorm/net.h"
 #include "densenorm/settings.h"
@@ -29,6 +28,11 @@ Napi::Object result_object(Napi::Env env, const StepResult& r) {
   o.Set("loss", r.loss);
   o.Set("correct", r.correct);
   o.Set("count", r.count);
+  if (!r.metrics.empty()) {
+    Napi::Float64Array m = Napi::Float64Array::New(env, r.metrics.size());
+    for (size_t i = 0; i < r.metrics.size(); ++i) m[i] = r.metrics[i];
+    o.Set("metrics", m);
+  }
   return o;
 }
 
@@ -39,7 +43,8 @@ class StepWorker : public Napi::AsyncWorker {
  public:
   enum Kind { kTrain, kPredict, kEvaluate };
   StepWorker(Napi::Env env, NetWrap* owner, Kind kind, Napi::Object keep, const float* x,
-             const float* y, float* out, size_t batch, double iteration);
+             const float* y, float* out, size_t batch, double iteration,
+             const float* sample_weight = nullptr);
   ~StepWorker() override;
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override;
@@ -56,6 +61,7 @@ class StepWorker : public Napi::AsyncWorker {
   float* out_;
   size_t batch_;
   double iteration_;
+  const float* sample_weight_;
   StepResult res_;
   Status status_;
 };
@@ -72,7 +78,7 @@ class BatchesWorker : public Napi::AsyncProgressWorker<uint32_t> {
   BatchesWorker(Napi::Env env, NetWrap* owner, Napi::Object keep, const float* x, size_t in,
                 const float* y, size_t y_per_row, const int32_t* order, const int32_t* bounds,
                 size_t batches, double iteration0, const float* rates, const int32_t* stop, double* out,
-                Napi::Value progress);
+                Napi::Value progress, const float* sample_weight);
   ~BatchesWorker() override;
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute(const ExecutionProgress& progress) override;
@@ -96,6 +102,7 @@ class BatchesWorker : public Napi::AsyncProgressWorker<uint32_t> {
   const float* rates_;
   const int32_t* stop_;
   double* out_;
+  const float* sample_weight_;
   size_t done_ = 0;
   std::string failure_;
 };
@@ -136,12 +143,17 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
                                                       : flag(spec.Get("fuse"), "spec.fuse");
     const size_t loss = count(spec.Get("loss"), "spec.loss", densenorm::kLossCount - 1);
 
-    densenorm::OptimizerConfig opt = optimizer_config(env, spec.Get("optimizer"));
-    std::vector<ParamSlot> params = param_slots(env, spec.Get("params"));
+    densenorm::OptimizerConfig opt = to_optimizer(spec.Get("optimizer"), "spec.optimizer");
+    std::vector<ParamSlot> params = to_params(spec.Get("params"), "spec.params");
     Status st;
     net_ = Net::create(ops, in_features, fuse, static_cast<densenorm::Loss>(loss), std::move(params),
                        opt, &st);
     if (!net_) throw_status(env, st);
+    Napi::Value mv = spec.Get("metrics");
+    if (!mv.IsUndefined()) {
+      st = net_->set_metrics(to_names(mv, "spec.metrics"));
+      if (!st.ok()) throw_status(env, st);
+    }
   }
 
   Net* net() { return net_.get(); }
@@ -162,6 +174,10 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
   }
   void check(Napi::Env env, const Status& st) {
     if (!st.ok()) throw_status(env, st);
+  }
+  // Per-row sample weights [rows] (undefined: none).
+  const float* weights(const Napi::Value& v, size_t rows) {
+    return v.IsUndefined() ? nullptr : f32(v, "sampleWeight", rows);
   }
   // The dropout step of the test entries (forwardTrain, ...): 0 unless given.
   uint64_t step_arg(const Napi::Value& v) {
@@ -226,7 +242,8 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     const float* x = input(info, 0, &b);
     const float* y = target(info, 2, b);
     StepResult r;
-    check(info.Env(), n->loss_and_grad(x, y, b, flag(info[3], "updateStats"), step_arg(info[4]), &r));
+    check(info.Env(), n->loss_and_grad(x, y, b, flag(info[3], "updateStats"), step_arg(info[4]), &r,
+                                       weights(info[5], b)));
     return result_object(info.Env(), r);
   }
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
@@ -235,7 +252,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     const float* x = input(info, 0, &b);
     const float* y = target(info, 2, b);
     StepResult r;
-    check(info.Env(), n->train_step(x, y, b, num(info[3], "iteration"), &r));
+    check(info.Env(), n->train_step(x, y, b, num(info[3], "iteration"), &r, weights(info[4], b)));
     return result_object(info.Env(), r);
   }
   Napi::Value TrainStepAsync(const Napi::CallbackInfo& info) {
@@ -244,18 +261,20 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     const float* x = input(info, 0, &b);
     const float* y = target(info, 2, b);
     double it = num(info[3], "iteration");
+    const float* sw = weights(info[4], b);
     Napi::Object keep = Napi::Object::New(info.Env());
     keep.Set("x", info[0]);
     keep.Set("y", info[2]);
-    auto* w = new StepWorker(info.Env(), this, StepWorker::kTrain, keep, x, y, nullptr, b, it);
+    if (sw) keep.Set("sampleWeight", info[4]);
+    auto* w = new StepWorker(info.Env(), this, StepWorker::kTrain, keep, x, y, nullptr, b, it, sw);
     training.fetch_add(1);
     w->Queue();
     return w->Promise();
   }
   // trainBatchesAsync(x, y, yPerRow, order: Int32Array, bounds: Int32Array [start, n]…,
-  // iteration0, stop: Int32Array(1), out: Float64Array(3 × batches), progress?: (done) => void,
-  // rates?: Float32Array(batches))
-  // → Promise<{done, error?}>; rates: the learning rate of each batch (a schedule's).
+  // iteration0, stop: Int32Array(1), out: Float64Array((3 + metric states) × batches),
+  // options?: { progress?, sampleWeight?, rates?: Float32Array(batches) }) → Promise<{done, error?}>;
+  // rates: the learning rate of each batch (a schedule's).
   Napi::Value TrainBatchesAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Net* n = live(env);
@@ -299,14 +318,26 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     const double it0 = num(info[5], "iteration0");
     auto stop = i32(6, "stop");
     if (stop.ElementLength() < 1) throw_range(env, "Expected at least 1 element for stop but received 0");
-    double* out = f64(info[7], "out", 3 * batches);
-    const float* rates = f32(info[9], "rates", batches, true);
+    double* out = f64(info[7], "out", (3 + n->metric_state_size()) * batches);
     Napi::Object keep = Napi::Object::New(env);
-    for (int i : {0, 1, 3, 4, 6, 7, 9}) keep.Set(std::to_string(i), info[i]);
-    if (!info[8].IsUndefined() && !info[8].IsFunction())
-      throw_type(env, "progress", "a function or undefined", info[8]);
+    for (int i : {0, 1, 3, 4, 6, 7}) keep.Set(std::to_string(i), info[i]);
+    // options: { progress?, sampleWeight?, rates? }
+    Napi::Value progress = env.Undefined();
+    const float* sw = nullptr;
+    const float* rates = nullptr;  // one learning rate per batch (a schedule's)
+    if (!info[8].IsUndefined()) {
+      if (!info[8].IsObject()) throw_type(env, "options", "an object or undefined", info[8]);
+      Napi::Object opts = info[8].As<Napi::Object>();
+      progress = opts.Get("progress");
+      if (!progress.IsUndefined() && !progress.IsFunction())
+        throw_type(env, "options.progress", "a function or undefined", progress);
+      sw = weights(opts.Get("sampleWeight"), rows);
+      if (sw) keep.Set("sampleWeight", opts.Get("sampleWeight"));
+      rates = f32(opts.Get("rates"), "options.rates", batches, true);
+      if (rates) keep.Set("rates", opts.Get("rates"));
+    }
     auto* w = new BatchesWorker(env, this, keep, x, in, y, ypr, order.Data(), bounds.Data(), batches,
-                                it0, rates, stop.Data(), out, info[8]);
+                                it0, rates, stop.Data(), out, progress, sw);
     training.fetch_add(1);
     w->Queue();
     return w->Promise();
@@ -373,10 +404,12 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
 };
 
 StepWorker::StepWorker(Napi::Env env, NetWrap* owner, Kind kind, Napi::Object keep,
-                       const float* x, const float* y, float* out, size_t batch, double iteration)
+                       const float* x, const float* y, float* out, size_t batch, double iteration,
+                       const float* sample_weight)
     : Napi::AsyncWorker(env, "densenorm.step"),
       deferred_(Napi::Promise::Deferred::New(env)),
-      owner_(owner), kind_(kind), x_(x), y_(y), out_(out), batch_(batch), iteration_(iteration) {
+      owner_(owner), kind_(kind), x_(x), y_(y), out_(out), batch_(batch), iteration_(iteration),
+      sample_weight_(sample_weight) {
   keep.Set("owner", owner->Value());  // keeps the Net alive while the worker runs
   keep_ = Napi::Persistent(keep);
 }
@@ -385,7 +418,7 @@ StepWorker::~StepWorker() { keep_.Reset(); }
 void StepWorker::Execute() {
   Status st;
   switch (kind_) {
-    case kTrain: st = owner_->net()->train_step(x_, y_, batch_, iteration_, &res_); break;
+    case kTrain: st = owner_->net()->train_step(x_, y_, batch_, iteration_, &res_, sample_weight_); break;
     case kPredict: st = owner_->net()->predict(x_, batch_, out_); break;
     case kEvaluate: st = owner_->net()->evaluate(x_, y_, batch_, &res_); break;
   }
@@ -404,12 +437,12 @@ void StepWorker::OnError(const Napi::Error& e) {
 BatchesWorker::BatchesWorker(Napi::Env env, NetWrap* owner, Napi::Object keep, const float* x,
                              size_t in, const float* y, size_t y_per_row, const int32_t* order,
                              const int32_t* bounds, size_t batches, double iteration0,
-                             const float* rates, const int32_t* stop, double* out,
-                             Napi::Value progress)
+                             const float* rates, const int32_t* stop, double* out, Napi::Value progress,
+                             const float* sample_weight)
     : Napi::AsyncProgressWorker<uint32_t>(env, "densenorm.batches"),
       deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), x_(x), in_(in), y_(y),
       y_per_row_(y_per_row), order_(order), bounds_(bounds), batches_(batches),
-      iteration0_(iteration0), rates_(rates), stop_(stop), out_(out) {
+      iteration0_(iteration0), rates_(rates), stop_(stop), out_(out), sample_weight_(sample_weight) {
   keep.Set("owner", owner->Value());
   keep_ = Napi::Persistent(keep);
   if (progress.IsFunction()) progress_ = Napi::Persistent(progress.As<Napi::Function>());
@@ -420,7 +453,7 @@ BatchesWorker::~BatchesWorker() {
 }
 
 void BatchesWorker::Execute(const ExecutionProgress& progress) {
-  const densenorm::TrainingRows rows{x_, in_, y_, y_per_row_};
+  const densenorm::TrainingRows rows{x_, in_, y_, y_per_row_, sample_weight_};
   const densenorm::BatchPlan plan{order_, bounds_, batches_};
   std::function<void(size_t)> on_batch;
   if (!progress_.IsEmpty())

@@ -58,6 +58,8 @@ export interface NativeNetSpec {
   ops: NativeOp[];
   /** false: every op in a block of its own (default: true unless DENSENORM_FUSE=0). */
   fuse?: boolean;
+  /** Metrics every loss evaluation also accumulates (vocabulary().metrics names). */
+  metrics?: string[];
   loss: number;
   optimizer: NativeOptimizerSpec;
   params: NativeParamSlot[];
@@ -67,6 +69,8 @@ export interface StepResult {
   loss: number;
   correct: number;
   count: number;
+  /** The metric states (spec.metrics, each metric's state in turn), when the net has metrics. */
+  metrics?: Float64Array;
 }
 
 export interface NativeNet {
@@ -78,19 +82,26 @@ export interface NativeNet {
   forwardTrain(x: Float32Array, batch: number, updateStats: boolean, out: Float32Array, step?: number): void;
   forwardBackward(x: Float32Array, batch: number, dy: Float32Array, dx: Float32Array | null, step?: number): void;
   /** Loss and gradients, both including the params' regularization (l1, l2). */
-  lossAndGrad(x: Float32Array, batch: number, y: Float32Array, updateStats: boolean, step?: number): StepResult;
-  trainStep(x: Float32Array, batch: number, y: Float32Array, iteration: number): StepResult;
-  trainStepAsync(x: Float32Array, batch: number, y: Float32Array, iteration: number): Promise<StepResult>;
+  lossAndGrad(x: Float32Array, batch: number, y: Float32Array, updateStats: boolean, step?: number, sampleWeight?: Float32Array): StepResult;
+  // sampleWeight: per-row loss weights [batch] (Keras: loss = Σ wᵢ·lossᵢ / batch).
+  trainStep(x: Float32Array, batch: number, y: Float32Array, iteration: number, sampleWeight?: Float32Array): StepResult;
+  trainStepAsync(x: Float32Array, batch: number, y: Float32Array, iteration: number, sampleWeight?: Float32Array): Promise<StepResult>;
   /**
    * Runs fit's batches in one hop off the event loop: batch b is rows order[bounds[2b] ..
-   * bounds[2b] + bounds[2b+1]) of x and y, trained at iteration0 + b; out[3b..3b+2] = loss,
-   * correct, count. Stops before a batch once stop[0] != 0, and at a failing step (error).
-   * rates: batch b's learning rate (a schedule's per step); without it the rate set last.
+   * bounds[2b] + bounds[2b+1]) of x and y, trained at iteration0 + b; out[s·b ..] = loss,
+   * correct, count, then the metric states (s = 3 + their size). Stops before a batch once
+   * stop[0] != 0, and at a failing step (error).
    */
   trainBatchesAsync(x: Float32Array, y: Float32Array, yPerRow: number, order: Int32Array, bounds: Int32Array,
     iteration0: number, stop: Int32Array, out: Float64Array,
-    /** Told on the event loop how many batches are done while the loop goes on (merged calls: the latest count). */
-    progress?: (done: number) => void, rates?: Float32Array): Promise<{ done: number; error?: string }>;
+    options?: {
+      /** Told on the event loop how many batches are done while the loop goes on (merged calls: the latest count). */
+      progress?: (done: number) => void;
+      /** Per-row loss weights of x's rows [rows]. */
+      sampleWeight?: Float32Array;
+      /** Batch b's learning rate (a schedule's per step); without it the rate set last. */
+      rates?: Float32Array;
+    }): Promise<{ done: number; error?: string }>;
   recalibrate(x: Float32Array, rows: number, batchSize: number): void;
   /** The rate of the next steps: finite and >= 0 (RangeError otherwise). */
   setLearningRate(lr: number): void;
@@ -146,7 +157,7 @@ export interface NativeAddon {
   /** dst row i = src row order[start + i] for i < n (rows of rowLen floats; indices checked). */
   gatherRows(src: Float32Array, rowLen: number, order: Int32Array, start: number, n: number, dst: Float32Array): void;
   /** What the core knows, in its code order (the façade's lists are checked against it in a test). */
-  vocabulary(): { activations: string[]; losses: string[]; optimizers: string[]; ops: string[]; isas: IsaName[]; limits: { maxFeatures: number } };
+  vocabulary(): { activations: string[]; losses: string[]; optimizers: string[]; ops: string[]; metrics: string[]; isas: IsaName[]; limits: { maxFeatures: number } };
   /** How the core groups an op list into fused blocks (op indices per block); arrays not needed. */
   fusionGroups(ops: NativeOp[], fuse?: boolean): number[][];
   /** Native failures that are not argument errors are thrown as `new errorClass(message, code)`. */

@@ -163,9 +163,9 @@ describe('learningRate 0', () => {
     m.trainOnBatch(x, y); // builds the net
     const n = m.nativeGraph.current;
     const order = Int32Array.from([0, 1, 2, 3]);
-    const r = await n.trainBatchesAsync(x.data, y.data, 2, order, Int32Array.from([0, 2, 2, 2]), 1, new Int32Array(1), new Float64Array(6), undefined, Float32Array.from([0.1, -1]));
+    const r = await n.trainBatchesAsync(x.data, y.data, 2, order, Int32Array.from([0, 2, 2, 2]), 1, new Int32Array(1), new Float64Array(6), { rates: Float32Array.from([0.1, -1]) });
     expect(r.done).to.equal(1);
     expect(r.error).to.match(/learningRate but received -1/);
-    expect(() => n.trainBatchesAsync(x.data, y.data, 2, order, Int32Array.from([0, 2, 2, 2]), 1, new Int32Array(1), new Float64Array(6), undefined, new Float32Array(3))).to.throw(RangeError, /2 elements for rates but received 3/);
+    expect(() => n.trainBatchesAsync(x.data, y.data, 2, order, Int32Array.from([0, 2, 2, 2]), 1, new Int32Array(1), new Float64Array(6), { rates: new Float32Array(3) })).to.throw(RangeError, /2 elements for options.rates but received 3/);
   });
 });

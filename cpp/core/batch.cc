@@ -41,20 +41,25 @@ Status train_batches(Net& net, const TrainingRows& rows, const BatchPlan& plan, 
   *done = 0;
   size_t most = 0;
   for (size_t b = 0; b < plan.batches; ++b) most = std::max(most, static_cast<size_t>(plan.bounds[2 * b + 1]));
-  std::vector<float> bx(most * rows.in), by(most * rows.y_per_row);
+  std::vector<float> bx(most * rows.in), by(most * rows.y_per_row), bw(rows.weights ? most : 0);
+  const size_t stride = 3 + net.metric_state_size();
+  StepResult r;  // reused: its metric vector keeps its capacity
   for (size_t b = 0; b < plan.batches; ++b) {
     if (__atomic_load_n(stop, __ATOMIC_RELAXED) != 0) break;
     const size_t start = static_cast<size_t>(plan.bounds[2 * b]);
     const size_t n = static_cast<size_t>(plan.bounds[2 * b + 1]);
     gather_rows(rows.x, rows.in, plan.order + start, n, bx.data());
     gather_rows(rows.y, rows.y_per_row, plan.order + start, n, by.data());
-    StepResult r;
+    if (rows.weights) gather_rows(rows.weights, 1, plan.order + start, n, bw.data());
     Status st = rates ? net.set_learning_rate(rates[b]) : Status::Ok();
-    if (st.ok()) st = net.train_step(bx.data(), by.data(), n, iteration0 + static_cast<double>(b), &r);
+    if (st.ok()) st = net.train_step(bx.data(), by.data(), n, iteration0 + static_cast<double>(b), &r,
+                                  rows.weights ? bw.data() : nullptr);
     if (!st.ok()) return st;
-    out[3 * b] = r.loss;
-    out[3 * b + 1] = r.correct;
-    out[3 * b + 2] = r.count;
+    double* o = out + stride * b;
+    o[0] = r.loss;
+    o[1] = r.correct;
+    o[2] = r.count;
+    for (size_t k = 0; k < r.metrics.size(); ++k) o[3 + k] = r.metrics[k];
     ++*done;
     if (on_batch) on_batch(*done);
   }

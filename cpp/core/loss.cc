@@ -42,6 +42,7 @@ void crossentropy(bool sparse, const LossInput& in, const float* t, size_t B, St
       label = static_cast<size_t>(lf);
     }
     const float* tr = sparse ? nullptr : t + i * C;
+    const double wi = in.weights ? in.weights[i] : 1.0;
     auto target = [&](size_t j) { return sparse ? (j == label ? 1.0f : 0.0f) : tr[j]; };
     if (fa == Act::softmax) {
       const float* lr = L + i * C;
@@ -52,16 +53,16 @@ void crossentropy(bool sparse, const LossInput& in, const float* t, size_t B, St
       const double lse = m + std::log(se);
       for (size_t j = 0; j < C; ++j) {
         const float tj = target(j);
-        if (tj != 0) loss -= tj * (lr[j] - lse);
-        gr[j] = static_cast<float>((yr[j] - tj) * invB);
+        if (tj != 0) loss -= wi * (tj * (lr[j] - lse));
+        gr[j] = static_cast<float>((yr[j] - tj) * invB * wi);
       }
     } else {
       for (size_t j = 0; j < C; ++j) {
         const float tj = target(j);
         const float p = yr[j];
         const float pc = std::min(std::max(p, kEps), 1.0f - kEps);
-        if (tj != 0) loss -= tj * std::log(static_cast<double>(pc));
-        gr[j] = (p > kEps && p < 1.0f - kEps) ? static_cast<float>(-tj / pc * invB) : 0.0f;
+        if (tj != 0) loss -= wi * (tj * std::log(static_cast<double>(pc)));
+        gr[j] = (p > kEps && p < 1.0f - kEps) ? static_cast<float>(-tj / pc * invB * wi) : 0.0f;
       }
     }
     const size_t truth = sparse ? label : argmax(tr, C);
@@ -96,16 +97,17 @@ void binary(const LossInput& in, const float* t, size_t B, StepResult* res, floa
   const double invN = invB / static_cast<double>(C);
   for (size_t i = 0; i < B * C; ++i) {
     const float tj = t[i], p = Y[i];
+    const double wi = in.weights ? in.weights[i / C] : 1.0;
     if (fa == Act::sigmoid) {
       const double l = L[i];
-      loss += std::max(l, 0.0) - l * tj + std::log1p(std::exp(-std::fabs(l)));
-      grad[i] = static_cast<float>((p - tj) * invN);
+      loss += wi * (std::max(l, 0.0) - l * tj + std::log1p(std::exp(-std::fabs(l))));
+      grad[i] = static_cast<float>((p - tj) * invN * wi);
     } else {
       const float pc = std::min(std::max(p, kEps), 1.0f - kEps);
-      loss -= tj * std::log(static_cast<double>(pc)) +
-              (1 - tj) * std::log(1.0 - static_cast<double>(pc));
+      loss -= wi * (tj * std::log(static_cast<double>(pc)) +
+                    (1 - tj) * std::log(1.0 - static_cast<double>(pc)));
       grad[i] = (p > kEps && p < 1.0f - kEps)
-                    ? static_cast<float>((pc - tj) / (pc * (1.0 - pc)) * invN)
+                    ? static_cast<float>((pc - tj) / (pc * (1.0 - pc)) * invN * wi)
                     : 0.0f;
     }
     correct += ((p > 0.5f) == (tj > 0.5f)) ? 1 : 0;
@@ -128,8 +130,9 @@ void mean_squared(const LossInput& in, const float* t, size_t B, StepResult* res
   const double invN = invB / static_cast<double>(C);
   for (size_t i = 0; i < B * C; ++i) {
     const double e = static_cast<double>(Y[i]) - t[i];
-    loss += e * e;
-    grad[i] = static_cast<float>(2.0 * e * invN);
+    const double wi = in.weights ? in.weights[i / C] : 1.0;
+    loss += wi * (e * e);
+    grad[i] = static_cast<float>(2.0 * e * invN * wi);
   }
   loss *= invN;
   for (size_t i = 0; i < B; ++i) {

@@ -1,4 +1,5 @@
-// The losses, one table: each computes its mean loss, the accuracy counts and dLoss/dOutput (or
+// The losses, one table: each computes its mean loss (Σ wᵢ·lossᵢ / B with sample weights, as
+// Keras's sum-over-batch-size), the accuracy counts and dLoss/dOutput (or
 // dLoss/dLogits when the final activation and the loss fold into one, as softmax with
 // crossentropy and sigmoid with binary crossentropy).
 #pragma once
@@ -16,6 +17,7 @@ struct LossInput {
   const float* logits = nullptr;  // final_act's input [B × C], or nullptr when there is none
   size_t classes = 0;             // C
   Act final_act = Act::linear;
+  const float* weights = nullptr;  // per-row sample weights [B], or nullptr (all 1)
 };
 
 struct LossDef {

@@ -9,6 +9,7 @@
 
 #include "core/block.h"
 #include "core/loss.h"
+#include "core/metrics.h"
 #include "core/net_workspace.h"
 #include "core/optimizer.h"
 #include "core/packed_weights.h"
@@ -173,8 +174,24 @@ void Net::backward(Workspace& ws, const float* x, size_t B, float* cur, bool dy_
   }
 }
 
+Status Net::set_metrics(const std::vector<std::string>& names) {
+  std::vector<const MetricDef*> defs;
+  size_t size = 0;
+  for (const std::string& n : names) {
+    Status st;
+    const MetricDef* m = find_metric(n, &st);
+    if (!m) return st;
+    defs.push_back(m);
+    size += m->state_size;
+  }
+  metrics_ = std::move(defs);
+  metric_state_ = size;
+  return Status::Ok();
+}
+
 Status Net::loss_forward(const Workspace& ws, const float* t, size_t B, Mode mode,
-                         StepResult* res, float* grad, bool* grad_is_logits) const {
+                         StepResult* res, float* grad, bool* grad_is_logits,
+                         const float* sample_weight) const {
   const BlockSpec& s = blocks_.back();
   const BlockBuffers& w = ws.b.back();
   LossInput in;
@@ -187,7 +204,17 @@ Status Net::loss_forward(const Workspace& ws, const float* t, size_t B, Mode mod
     in.y = in.logits = w.epi_out.data();
     in.final_act = Act::linear;
   }
-  return densenorm::loss_forward(loss_, in, t, B, res, grad, grad_is_logits);
+  in.weights = sample_weight;
+  Status st = densenorm::loss_forward(loss_, in, t, B, res, grad, grad_is_logits);
+  if (!st.ok() || metrics_.empty()) return st;
+  res->metrics.assign(metric_state_, 0.0);
+  const MetricInput mi{in.y, t, B, s.out, loss_def(loss_).class_ids};
+  double* state = res->metrics.data();
+  for (const MetricDef* m : metrics_) {
+    m->add(mi, state);
+    state += m->state_size;
+  }
+  return st;
 }
 
 Status Net::predict(const float* x, size_t batch, float* out) {
@@ -206,7 +233,7 @@ Status Net::evaluate(const float* x, const float* y, size_t batch, StepResult* r
   std::unique_ptr<Workspace> ws = acquire_infer_ws();
   forward(*ws, x, batch, Mode::kInference, blocks_.size(), true, 0);
   bool logits = false;
-  st = loss_forward(*ws, y, batch, Mode::kInference, res, ws->scratch.grad_a.data(), &logits);
+  st = loss_forward(*ws, y, batch, Mode::kInference, res, ws->scratch.grad_a.data(), &logits, nullptr);
   release_infer_ws(std::move(ws));
   if (st.ok()) res->loss += regularize(params_, false);  // Keras's evaluate adds it too
   return st;
@@ -256,13 +283,14 @@ Status Net::forward_backward(const float* x, size_t batch, const float* dy, uint
 }
 
 Status Net::loss_and_grad(const float* x, const float* y, size_t batch, bool update_stats,
-                          uint64_t step, StepResult* res) {
+                          uint64_t step, StepResult* res, const float* sample_weight) {
   Status st = check_batch(batch, Mode::kTraining);
   if (!st.ok()) return st;
   Workspace& ws = *train_ws_;
   forward(ws, x, batch, Mode::kTraining, blocks_.size(), true, step);
   bool logits = false;
-  st = loss_forward(ws, y, batch, Mode::kTraining, res, ws.scratch.grad_a.data(), &logits);
+  st = loss_forward(ws, y, batch, Mode::kTraining, res, ws.scratch.grad_a.data(), &logits,
+                    sample_weight);
   if (!st.ok()) return st;
   if (update_stats) update_moving(ws, batch);
   backward(ws, x, batch, ws.scratch.grad_a.data(), logits, nullptr, step);
@@ -272,9 +300,9 @@ Status Net::loss_and_grad(const float* x, const float* y, size_t batch, bool upd
 }
 
 Status Net::train_step_once(const float* x, const float* y, size_t batch, double iteration,
-                            StepResult* res) {
+                            StepResult* res, const float* sample_weight) {
   // The optimizer's step count keys dropout: the same step draws the same masks after a rebuild.
-  Status st = loss_and_grad(x, y, batch, true, static_cast<uint64_t>(iteration), res);
+  Status st = loss_and_grad(x, y, batch, true, static_cast<uint64_t>(iteration), res, sample_weight);
   if (!st.ok()) return st;
   packed_->changed();  // the packed kernels are stale
   clip_gradients(opt_, params_);
@@ -291,13 +319,13 @@ Status Net::set_learning_rate(float lr) {
 const char* Net::step_threading() const { return tuner_->describe(); }
 
 Status Net::train_step(const float* x, const float* y, size_t batch, double iteration,
-                       StepResult* res) {
+                       StepResult* res, const float* sample_weight) {
   const int pt = pool_threads();
   return tuner_->run(
       batch, pt, step_tuning_enabled(),
       [&](bool serial) {
         SerialScope one(serial);
-        return train_step_once(x, y, batch, iteration, res);
+        return train_step_once(x, y, batch, iteration, res, sample_weight);
       },
       [pt] { parallel_for(static_cast<size_t>(pt), [](size_t) {}); },
       [] {

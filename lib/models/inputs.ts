@@ -36,18 +36,53 @@ export function targetTensor(y: TensorLike, rows: number, loss: LossName, out: n
   return t.data;
 }
 
-/** compile's metrics: whether they ask for accuracy ('accuracy' or 'acc', the only metric). */
-export function wantsAccuracy(metrics: unknown): boolean {
-  let accuracy = false;
-  if (metrics !== undefined) {
-    const ms = typeof metrics === 'string' ? [metrics] : metrics;
-    if (!Array.isArray(ms)) throw typeError("an array of metric names (['accuracy'])", 'metrics', metrics);
-    for (const m of ms) {
-      if (m === 'accuracy' || m === 'acc') accuracy = true;
-      else throw new RangeError(`Expected "accuracy" or "acc" for metrics but received ${describe(m)}`);
-    }
+/**
+ * fit's per-row loss weights, as Keras: sampleWeight ([rows] or [rows, 1], finite, ≥ 0), or
+ * classWeight ({ class: weight }; a row's class is its class id, the argmax of a one-hot row, or
+ * the rounded value of a single-column target; classes absent weigh 1). Both at once is an error;
+ * neither gives undefined (every row weighs 1, and the native loss skips the weighting).
+ */
+export function sampleWeights(
+  o: { sampleWeight?: unknown; classWeight?: unknown },
+  y: Float32Array,
+  rows: number,
+  outDim: number,
+  loss: LossName,
+): Float32Array | undefined {
+  if (o.sampleWeight !== undefined && o.classWeight !== undefined) {
+    throw new TypeError('Expected sampleWeight or classWeight for fit args but received both (Keras accepts one)');
   }
-  return accuracy;
+  if (o.sampleWeight !== undefined) {
+    const t = toTensor2D(o.sampleWeight as TensorLike, 'sampleWeight', 1);
+    if (t.shape[0] !== rows) throw new RangeError(`Expected ${rows} rows (as many as x) for sampleWeight but received ${t.shape[0]}`);
+    checkFinite(t.data, 'sampleWeight');
+    const neg = t.data.findIndex((v) => v < 0);
+    if (neg >= 0) throw new RangeError(`Expected weights >= 0 for sampleWeight but received ${describe(t.data[neg])} at row ${neg}`);
+    return t.data;
+  }
+  if (o.classWeight === undefined) return undefined;
+  const cw = checkObject('classWeight', o.classWeight);
+  const classes = loss === 'sparseCategoricalCrossentropy' || outDim === 1 ? Math.max(outDim, 2) : outDim;
+  const table = new Float32Array(classes).fill(1);
+  for (const [k, v] of Object.entries(cw)) {
+    const c = Number(k);
+    if (!Number.isInteger(c) || c < 0 || c >= classes) throw new RangeError(`Expected class ids in [0, ${classes}) as classWeight keys but received ${describe(k)}`);
+    if (typeof v !== 'number') throw typeError('a number', `classWeight[${k}]`, v);
+    if (!Number.isFinite(v) || v < 0) throw new RangeError(`Expected a finite weight >= 0 for classWeight[${k}] but received ${describe(v)}`);
+    table[c] = v;
+  }
+  const w = new Float32Array(rows);
+  const perRow = y.length / rows;
+  for (let i = 0; i < rows; i++) {
+    let c: number;
+    if (perRow === 1) c = Math.round(y[i]);
+    else {
+      c = 0;
+      for (let j = 1; j < perRow; j++) if (y[i * perRow + j] > y[i * perRow + c]) c = j;
+    }
+    w[i] = table[Math.min(Math.max(c, 0), classes - 1)];
+  }
+  return w;
 }
 
 /** Most rows one native call may take: the workspace is rows × the widest layer. */

@@ -5,6 +5,7 @@
 import { LOSS_CODES, NativeNet, NativeNetSpec, NativeParamSlot, native } from '../native';
 import type { Layer } from '../layers/layer';
 import type { LossName } from '../losses';
+import type { NativeMetric } from '../metrics';
 import type { Optimizer } from '../optimizers/optimizer';
 import type { Regularizer } from '../regularizers';
 
@@ -12,6 +13,7 @@ import type { Regularizer } from '../regularizers';
 export interface GraphSettings {
   optimizer: Optimizer;
   loss: LossName;
+  metrics?: readonly NativeMetric[];
 }
 
 export class NativeGraph {
@@ -26,7 +28,8 @@ export class NativeGraph {
    * are unchanged, else a new one (settings undefined: an uncompiled model, inference only).
    */
   get(layers: readonly Layer[], inputDim: number, settings: GraphSettings | undefined): NativeNet {
-    const key = layers.map((l) => `${l.name}:${l.trainable}`).join('|') + `#${settings ? settings.loss : '-'}`;
+    const key = layers.map((l) => `${l.name}:${l.trainable}`).join('|') + `#${settings ? settings.loss : '-'}` +
+      `#${settings?.metrics?.map((m) => m.native).join(',') ?? ''}`;
     if (this.net && key === this.key) {
       // weights written through the API since the last call: inference's packed kernels are stale
       const v = weightsVersionSum(layers);
@@ -100,6 +103,7 @@ export function nativeNetSpec(
     loss: LOSS_CODES[settings ? settings.loss : 'meanSquaredError'],
     optimizer: settings ? settings.optimizer.nativeSpec() : { type: 0, learningRate: 0 },
     params,
+    metrics: settings?.metrics?.map((m) => m.native) ?? [],
   };
 }
 

@@ -14,7 +14,8 @@ import { Rng, globalRng, identityOrder } from '../random';
 import { checkObject, checkUnknownKeys, typeError } from '../validate';
 import { fusedLayerGroups, NativeGraph } from './native_graph';
 import { FitArgs, History, epochRun, hasTrainableBatchNorm, parseFitArgs, planBatches, trainEpochs } from './training';
-import { PREDICT_CHUNK, checkFinite, checkTrainRows, holdOut, inferenceChunk, maxRowsPerCall, targetTensor, wantsAccuracy, weightValues } from './inputs';
+import { PREDICT_CHUNK, checkFinite, checkTrainRows, holdOut, inferenceChunk, maxRowsPerCall, sampleWeights, targetTensor, weightValues } from './inputs';
+import { MetricSums, NativeMetric, parseMetrics } from '../metrics';
 import { evaluateChunks, predictChunks, predictChunksAsync } from './inference';
 import { printSummary } from './summary';
 import { saveModel } from './save';
@@ -33,6 +34,8 @@ export interface CompileArgs {
 export interface EvaluateResult {
   loss: number;
   accuracy?: number;
+  /** Every other compiled metric, by its Keras log key (e.g. `auc`, `mae`). */
+  [metric: string]: number | undefined;
 }
 
 export interface SequentialArgs {
@@ -44,6 +47,7 @@ interface Compiled {
   optimizer: Optimizer;
   loss: LossName;
   accuracy: boolean;
+  metrics: readonly NativeMetric[];
 }
 
 let modelCounter = 0;
@@ -129,8 +133,8 @@ export class Sequential {
     if (this.fitting) throw new Error('Cannot compile while fit() is running');
     const optimizer = getOptimizer(a.optimizer, 'optimizer');
     const loss = checkLoss(a.loss, 'loss');
-    const accuracy = wantsAccuracy(a.metrics);
-    this.compiled = { optimizer, loss, accuracy };
+    const metrics = parseMetrics(a.metrics);
+    this.compiled = { optimizer, loss, accuracy: metrics.accuracy, metrics: metrics.native };
     this.invalidate();
   }
 
@@ -218,7 +222,9 @@ export class Sequential {
     const yt = this.targetTensor(y, xt.shape[0], c.loss);
     const r = await net.evaluateAsync(xt.data, xt.shape[0], yt);
     const accuracy = r.count > 0 ? r.correct / r.count : NaN;
-    return c.accuracy ? { loss: r.loss, accuracy } : { loss: r.loss };
+    const m = new MetricSums(c.metrics);
+    m.add(r.metrics);
+    return { ...(c.accuracy ? { loss: r.loss, accuracy } : { loss: r.loss }), ...m.values() };
   }
 
   /** Loss (and accuracy when compiled with it) in inference mode. */
@@ -229,8 +235,8 @@ export class Sequential {
     const net = this.graph(xt.shape[1]);
     const yt = this.targetTensor(y, xt.shape[0], c.loss);
     const chunk = inferenceChunk(args, 'evaluate', this.maxRowsPerCall());
-    const r = evaluateChunks(net, xt.data, yt, xt.shape[0], xt.shape[1], chunk);
-    return c.accuracy ? { loss: r.loss, accuracy: r.acc } : { loss: r.loss };
+    const r = evaluateChunks(net, xt.data, yt, xt.shape[0], xt.shape[1], chunk, c.metrics);
+    return { ...(c.accuracy ? { loss: r.loss, accuracy: r.acc } : { loss: r.loss }), ...r.metrics };
   }
 
   async fit(x: TensorLike, y: TensorLike, args: FitArgs = {}): Promise<History> {
@@ -246,6 +252,7 @@ export class Sequential {
     checkFinite(xt.data, 'x');
     const yPerRow = yAll.length / xt.shape[0];
     const { rows, valX, valY, valRows } = holdOut(o, xt, yAll, inDim, this.outputDim!, c.loss);
+    const weights = sampleWeights(o, yAll, xt.shape[0], this.outputDim!, c.loss);
     const hasTrainableBn = hasTrainableBatchNorm(this._layers);
     if (hasTrainableBn && rows < 2) {
       throw new RangeError(`Expected at least 2 training rows for batch normalization but received ${rows}`);
@@ -266,6 +273,8 @@ export class Sequential {
       plan: planBatches(rows, batchSize, hasTrainableBn),
       optimizer: c.optimizer,
       accuracy: c.accuracy,
+      metrics: c.metrics,
+      sampleWeight: weights?.subarray(0, rows),
       net: () => this.graph(inDim),
       stop: new Int32Array(1),
       stopRequested,
@@ -276,7 +285,7 @@ export class Sequential {
     signal?.addEventListener('abort', onAbort);
     this.fitting = true;
     this.stopTraining = false;
-    const validate = valX && valY ? () => evaluateChunks(this.nativeGraph.current!, valX, valY, valRows, inDim, Math.min(PREDICT_CHUNK, this.maxRowsPerCall())) : undefined;
+    const validate = valX && valY ? () => evaluateChunks(this.nativeGraph.current!, valX, valY, valRows, inDim, Math.min(PREDICT_CHUNK, this.maxRowsPerCall()), c.metrics) : undefined;
     try {
       return await trainEpochs(run, o, { rows, rng, accuracy: c.accuracy, validate });
     } finally {

@@ -8,6 +8,7 @@ import type { Layer } from '../layers/layer';
 import { NativeNet, StepResult, native } from '../native';
 import type { Optimizer } from '../optimizers/optimizer';
 import type { Rng } from '../random';
+import { MetricSums, NativeMetric } from '../metrics';
 import type { TensorLike } from '../tensor';
 import { checkBoolean, checkNonNegInt, checkNumber, checkObject, checkPositiveInt, checkUnknownKeys, typeError } from '../validate';
 
@@ -59,6 +60,10 @@ export interface FitArgs {
   signal?: AbortSignal;
   /** 0 silent (default here), 1 one line per epoch on stderr. */
   verbose?: number;
+  /** Per-row loss weights [rows] (Keras: loss = Σ wᵢ·lossᵢ / batch); not with classWeight. */
+  sampleWeight?: TensorLike;
+  /** { class: weight } turned into per-row loss weights (absent classes weigh 1); not with sampleWeight. */
+  classWeight?: Record<number, number>;
 }
 
 export interface History {
@@ -78,10 +83,12 @@ export interface FitOptions {
   callbacks: Callbacks[];
   signal?: AbortSignal;
   verbose?: number;
+  sampleWeight?: unknown;
+  classWeight?: unknown;
 }
 
 const CALLBACK_KEYS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'];
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'seed', 'initialEpoch', 'callbacks', 'signal', 'verbose'];
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'seed', 'initialEpoch', 'callbacks', 'signal', 'verbose', 'sampleWeight', 'classWeight'];
 
 export function parseFitArgs(args: FitArgs): FitOptions {
   const a = checkObject('fit args', args) as FitArgs;
@@ -105,7 +112,10 @@ export function parseFitArgs(args: FitArgs): FitOptions {
       throw new TypeError('Expected no onBatchBegin on a callback with observesBatches: true (it watches batches after they ran) but received one');
     }
   }
-  return { epochs, batchSize, shuffle, initialEpoch, validationSplit, validationData: a.validationData, seed, callbacks, signal: a.signal, verbose: a.verbose };
+  return {
+    epochs, batchSize, shuffle, initialEpoch, validationSplit, validationData: a.validationData, seed, callbacks, signal: a.signal, verbose: a.verbose,
+    sampleWeight: a.sampleWeight, classWeight: a.classWeight,
+  };
 }
 
 /** An empty History with the keys fit will fill. */
@@ -200,6 +210,10 @@ export interface EpochRunArgs {
   plan: BatchPlan;
   optimizer: Optimizer;
   accuracy: boolean;
+  /** The core's metrics the net accumulates (compile's metrics). */
+  metrics: readonly NativeMetric[];
+  /** Per-row loss weights of x's rows, or undefined (all 1). */
+  sampleWeight?: Float32Array;
   /** The native graph, asked for before each hop: a callback may have changed the model. */
   net(): NativeNet;
   /** Read by the native loop before each batch; the caller sets it to 1 to stop. */
@@ -216,6 +230,9 @@ export interface EpochRun extends EpochRunArgs {
   readonly batchOut: Float64Array;
   readonly bx: Float32Array;
   readonly by: Float32Array;
+  readonly bw?: Float32Array;
+  /** Doubles per batch in batchOut: loss, correct, count, the metric states. */
+  readonly stride: number;
 }
 
 /** Sums over the batches an epoch ran (all of them unless stopped). */
@@ -225,6 +242,7 @@ export interface EpochTotals {
   correct: number;
   count: number;
   batches: number;
+  metrics: MetricSums;
 }
 
 /** The buffers of an epoch, sized for its plan: bounds for the native loop, or one batch's rows. */
@@ -236,13 +254,16 @@ export function epochRun(args: EpochRunArgs): EpochRun {
     bounds[2 * b] = plan.startOf(b);
     bounds[2 * b + 1] = plan.sizeOf(b);
   }
+  const stride = 3 + args.metrics.reduce((n, m) => n + m.size, 0);
   return {
     ...args,
     perBatch,
     bounds,
-    batchOut: new Float64Array(perBatch ? 0 : 3 * plan.batches),
+    stride,
+    batchOut: new Float64Array(perBatch ? 0 : stride * plan.batches),
     bx: new Float32Array(perBatch ? plan.maxSize * args.inDim : 0),
     by: new Float32Array(perBatch ? plan.maxSize * args.yPerRow : 0),
+    bw: perBatch && args.sampleWeight ? new Float32Array(plan.maxSize) : undefined,
   };
 }
 
@@ -267,13 +288,16 @@ async function runNativeEpoch(run: EpochRun, epoch: number): Promise<EpochTotals
   }
   run.stop[0] = run.stopRequested() ? 1 : 0;
   const watch = batchWatchers(run);
-  const r = await net.trainBatchesAsync(run.x, run.y, run.yPerRow, run.order, bounds, optimizer.iterations + 1, run.stop, batchOut, watch?.progress, rates);
+  const r = await net.trainBatchesAsync(run.x, run.y, run.yPerRow, run.order, bounds, optimizer.iterations + 1, run.stop, batchOut,
+    { progress: watch?.progress, sampleWeight: run.sampleWeight, rates });
   if (watch) await watch.flush(r.done);
-  const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: r.done };
+  const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: r.done, metrics: new MetricSums(run.metrics) };
+  const k = run.stride;
   for (let b = 0; b < r.done; b++) {
-    t.lossSum += batchOut[3 * b] * plan.sizeOf(b);
-    t.correct += batchOut[3 * b + 1];
-    t.count += batchOut[3 * b + 2];
+    t.lossSum += batchOut[k * b] * plan.sizeOf(b);
+    t.correct += batchOut[k * b + 1];
+    t.count += batchOut[k * b + 2];
+    t.metrics.add(batchOut, k * b + 3);
   }
   optimizer.iterations += r.done;
   if (r.error !== undefined) throw trainingError(epoch, r.done, r.error, new Error(r.error));
@@ -291,12 +315,16 @@ function batchWatchers(run: EpochRun): { progress(done: number): void; flush(don
   let told = 0;
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
+  const k = run.stride;
+  const sums = new MetricSums(run.metrics);
   const tell = (done: number): void => {
     for (; told < done; told++) {
       const b = told;
       const n = run.plan.sizeOf(b);
-      const logs: Logs = { batch: b, size: n, loss: run.batchOut[3 * b] };
-      if (run.accuracy) logs.acc = run.batchOut[3 * b + 2] > 0 ? run.batchOut[3 * b + 1] / run.batchOut[3 * b + 2] : NaN;
+      const logs: Logs = { batch: b, size: n, loss: run.batchOut[k * b] };
+      if (run.accuracy) logs.acc = run.batchOut[k * b + 2] > 0 ? run.batchOut[k * b + 1] / run.batchOut[k * b + 2] : NaN;
+      sums.add(run.batchOut, k * b + 3);
+      Object.assign(logs, sums.values());
       for (const cb of watchers) {
         chain = chain.then(() => cb.onBatchEnd!(b, { ...logs })).catch((e) => {
           failure ??= e;
@@ -316,8 +344,8 @@ function batchWatchers(run: EpochRun): { progress(done: number): void; flush(don
 
 /** Batch by batch, with onBatchBegin / onBatchEnd around each native step. */
 async function runBatches(run: EpochRun, epoch: number): Promise<EpochTotals> {
-  const { plan, optimizer, callbacks, bx, by, inDim, yPerRow } = run;
-  const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: 0 };
+  const { plan, optimizer, callbacks, bx, by, bw, inDim, yPerRow } = run;
+  const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: 0, metrics: new MetricSums(run.metrics) };
   for (let b = 0; b < plan.batches; b++) {
     if (run.stopRequested()) break; // set before this batch (as the native loop does)
     const n = plan.sizeOf(b);
@@ -325,11 +353,12 @@ async function runBatches(run: EpochRun, epoch: number): Promise<EpochTotals> {
     // Gathered natively: a typed-array view per row costs a large share of a small model's step.
     native.gatherRows(run.x, inDim, run.order, plan.startOf(b), n, bx);
     native.gatherRows(run.y, yPerRow, run.order, plan.startOf(b), n, by);
+    if (bw && run.sampleWeight) native.gatherRows(run.sampleWeight, 1, run.order, plan.startOf(b), n, bw);
     const net = run.net();
     net.setLearningRate(optimizer.learningRate); // a schedule's at this step
     let res: StepResult;
     try {
-      res = await net.trainStepAsync(bx.subarray(0, n * inDim), n, by.subarray(0, n * yPerRow), optimizer.iterations + 1);
+      res = await net.trainStepAsync(bx.subarray(0, n * inDim), n, by.subarray(0, n * yPerRow), optimizer.iterations + 1, bw?.subarray(0, n));
     } catch (e) {
       throw trainingError(epoch, b, (e as Error).message, e);
     }
@@ -338,8 +367,10 @@ async function runBatches(run: EpochRun, epoch: number): Promise<EpochTotals> {
     t.correct += res.correct;
     t.count += res.count;
     t.batches++;
+    t.metrics.add(res.metrics);
     const logs: Logs = { batch: b, size: n, loss: res.loss };
     if (run.accuracy) logs.acc = res.count > 0 ? res.correct / res.count : NaN;
+    Object.assign(logs, t.metrics.values());
     for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
     if (run.stopRequested()) break;
   }
@@ -354,7 +385,7 @@ export interface EpochsArgs {
   rng: Rng;
   accuracy: boolean;
   /** Loss and accuracy on the held-out rows after each epoch, if any. */
-  validate?: () => { loss: number; acc: number };
+  validate?: () => { loss: number; acc: number; metrics: Record<string, number> };
 }
 
 /** fit's epochs: callbacks, shuffling, runEpoch, validation, history and the verbose line. */
@@ -367,10 +398,12 @@ export async function trainEpochs(run: EpochRun, o: FitOptions, e: EpochsArgs): 
     const t = await runEpoch(run, epoch);
     const logs: Logs = { loss: t.lossSum / e.rows };
     if (e.accuracy) logs.acc = t.correct / t.count;
+    Object.assign(logs, t.metrics.values());
     if (e.validate) {
       const v = e.validate();
       logs.val_loss = v.loss;
       if (e.accuracy) logs.val_acc = v.acc;
+      for (const [key, value] of Object.entries(v.metrics)) logs[`val_${key}`] = value;
     }
     recordEpoch(history, epoch, logs);
     if (o.verbose) process.stderr.write(`Epoch ${epoch + 1}/${o.initialEpoch + o.epochs} ${formatLogs(logs)}\n`);

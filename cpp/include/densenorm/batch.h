@@ -26,6 +26,7 @@ struct TrainingRows {
   size_t in = 0;
   const float* y = nullptr;
   size_t y_per_row = 0;
+  const float* weights = nullptr;  // per-row sample weights [rows], or nullptr
 };
 
 // An epoch's batches: batch b is rows order[bounds[2b] .. bounds[2b] + bounds[2b + 1]).
@@ -37,7 +38,8 @@ struct BatchPlan {
 
 // Runs plan's batches as training steps at iterations iteration0, iteration0 + 1, … (with
 // rates != nullptr, batch b first sets the learning rate rates[b]: a schedule's rate per step), writing
-// loss, correct and count of batch b to out[3b ..]. Stops before a batch once *stop != 0 (written
+// loss, correct and count of batch b, then its metric states (Net::metric_state_size()), to
+// out[(3 + metric_state_size)·b ..]. Stops before a batch once *stop != 0 (written
 // by another thread between batches) and at a failing step, whose Status it returns; *done
 // counts the batches that ran. The failing batch changed nothing. Indices must be in range (the
 // caller checks). on_batch, when set, is called with *done after each batch (on this thread).

@@ -3,6 +3,8 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "densenorm/kernels.h"
 
@@ -95,6 +97,7 @@ struct StepResult {
   double loss = 0;
   double correct = 0;   // accuracy numerator
   double count = 0;     // accuracy denominator
+  std::vector<double> metrics;  // the net's metric states, concatenated (Net::set_metrics)
 };
 
 }  // namespace densenorm

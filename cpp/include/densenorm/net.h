@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "densenorm/model.h"
@@ -21,6 +22,7 @@ struct Workspace;      // core/net_workspace.h
 class PackedWeights;   // core/packed_weights.h
 class StepTuner;       // core/step_tuner.h
 struct OptimizerPiece; // core/optimizer.h
+struct MetricDef;      // core/metrics.h
 
 class Net {
  public:
@@ -53,12 +55,18 @@ class Net {
   Status forward_backward(const float* x, size_t batch, const float* dy, uint64_t step, float* dx);
   // Forward (training mode) + loss + backward; grads filled; no optimizer step. The loss and the
   // gradients include the parameters' regularization (ParamSlot l1, l2).
+  // sample_weight: per-row loss weights [batch], or nullptr.
   Status loss_and_grad(const float* x, const float* y, size_t batch, bool update_stats,
-                       uint64_t step, StepResult* res);
+                       uint64_t step, StepResult* res, const float* sample_weight = nullptr);
   // One full training step: forward, loss, backward, regularization, clipping, optimizer update
   // (iteration is Adam's t, 1-based). Moving statistics are never touched by the optimizer.
   Status train_step(const float* x, const float* y, size_t batch, double iteration,
-                    StepResult* res);
+                    StepResult* res, const float* sample_weight = nullptr);
+
+  // The metrics (core/metrics.h names) every loss evaluation also adds into res->metrics, whose
+  // size is metric_state_size(): each metric's state in this order.
+  Status set_metrics(const std::vector<std::string>& names);
+  size_t metric_state_size() const { return metric_state_; }
   // Replaces every BN layer's moving statistics by the exact statistics of its input over all of
   // x (layer by layer, earlier layers already recalibrated, inference mode).
   Status recalibrate(const float* x, size_t n, size_t batch_size);
@@ -92,9 +100,10 @@ class Net {
   void backward(Workspace& ws, const float* x, size_t batch, float* dy_or_dlogits,
                 bool dy_is_logits, float* dx, uint64_t step);
   Status loss_forward(const Workspace& ws, const float* y, size_t batch, Mode mode,
-                      StepResult* res, float* grad, bool* grad_is_logits) const;
+                      StepResult* res, float* grad, bool* grad_is_logits,
+                      const float* sample_weight) const;
   Status train_step_once(const float* x, const float* y, size_t batch, double iteration,
-                         StepResult* res);
+                         StepResult* res, const float* sample_weight);
   // Folds the batch statistics of the last training forward into the moving statistics; run only
   // once the loss is known to be finite, so a failed step leaves every buffer as it was.
   void update_moving(const Workspace& ws, size_t batch);
@@ -102,6 +111,8 @@ class Net {
 
   std::vector<BlockSpec> blocks_;
   std::vector<std::vector<size_t>> groups_;
+  std::vector<const MetricDef*> metrics_;
+  size_t metric_state_ = 0;
   Loss loss_ = Loss::mean_squared_error;
   std::vector<ParamSlot> params_;
   std::vector<OptimizerPiece> opt_pieces_;  // optimizer_step's split, reused across steps
