@@ -29,6 +29,21 @@ export function pyFloatRepr(x: number): string {
   return `${sign}${intPart}.${frac || '0'}`;
 }
 
+/**
+ * x.toFixed(p), but an exact tie rounds half to even as Python does (JS rounds it up:
+ * (0.125).toFixed(2) is '0.13', Python's '%.2f' % 0.125 is '0.12'). A tie is exactly representable,
+ * so its digits end at place p + 1.
+ */
+function fixed(x: number, p: number): string {
+  const s = x.toFixed(p);
+  if (p + 1 > 100) return s;
+  const long = x.toFixed(p + 1);
+  if (!long.endsWith('5') || Number(long) !== x) return s;
+  const down = long.slice(0, -1).replace(/\.$/, '');
+  const last = Number(down[down.length - 1]);
+  return last % 2 === 0 ? down : s;
+}
+
 function stripZeros(s: string): string {
   return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
@@ -55,7 +70,7 @@ function body(x: number, type: string | undefined, precision: number | undefined
       return String(ax);
     case 'f':
     case 'F':
-      return ax.toFixed(precision ?? 6);
+      return fixed(ax, precision ?? 6);
     case 'e':
     case 'E': {
       const s = pyExponent(ax.toExponential(precision ?? 6));
@@ -67,7 +82,7 @@ function body(x: number, type: string | undefined, precision: number | undefined
       return type === 'G' ? s.toUpperCase() : s;
     }
     case '%':
-      return (ax * 100).toFixed(precision ?? 6) + '%';
+      return fixed(ax * 100, precision ?? 6) + '%';
     default:
       if (isInt && Number.isInteger(ax)) return String(ax);
       return precision === undefined ? pyFloatRepr(ax) : general(ax, precision);
