@@ -4,10 +4,12 @@
 
 #include "args.h"
 #include "errors.h"
+#include "ops.h"
 #include "densenorm/kernels.h"
 #include "densenorm/parallel.h"
 #include "densenorm/batch.h"
 #include "densenorm/net.h"
+#include "densenorm/settings.h"
 #include "core/loss.h"
 #include "core/optimizer.h"
 
@@ -152,11 +154,25 @@ Napi::Value Vocabulary(const Napi::CallbackInfo& info) {
   o.Set("activations", list(densenorm::kActCount, [](int i) { return densenorm::kActNames[i]; }));
   o.Set("losses", list(densenorm::kLossCount, [](int i) { return densenorm::loss_def(static_cast<densenorm::Loss>(i)).name; }));
   o.Set("optimizers", list(densenorm::kOptimCount, [](int i) { return densenorm::optimizer_def(static_cast<densenorm::Optim>(i)).name; }));
+  const std::vector<std::string> ops = densenorm::op_names();
+  o.Set("ops", list(static_cast<int>(ops.size()), [&](int i) { return ops[i]; }));
   o.Set("isas", list(3, [](int i) { return densenorm::isa_name(static_cast<Isa>(i)); }));
   Napi::Object limits = Napi::Object::New(env);
   limits.Set("maxFeatures", static_cast<double>(densenorm::kMaxFeatures));
   o.Set("limits", limits);
   return o;
+}
+
+// fusionGroups(ops, fuse = true): how the core would group an op list into blocks (no arrays
+// needed), as op indices per block.
+Napi::Value FusionGroups(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<densenorm::OpSpec> ops = to_ops(info[0], "ops");
+  const bool fuse = info[1].IsUndefined() ? densenorm::settings::fuse_default() : flag(info[1], "fuse");
+  std::vector<std::vector<size_t>> groups;
+  densenorm::Status st = densenorm::fusion_groups(ops, fuse, &groups);
+  if (!st.ok()) throw_status(env, st);
+  return groups_value(env, groups);
 }
 
 }  // namespace
@@ -172,6 +188,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("setPackedInference", Napi::Function::New(env, SetPackedInference));
   exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
+  exports.Set("fusionGroups", Napi::Function::New(env, FusionGroups));
   exports.Set("vocabulary", Napi::Function::New(env, Vocabulary));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
   exports.Set("NativeNet", DefineNet(env));

@@ -4,28 +4,24 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "args.h"
 #include "errors.h"
+#include "ops.h"
 #include "densenorm/batch.h"
 #include "densenorm/net.h"
+#include "densenorm/settings.h"
 
 namespace densenorm_binding {
-using densenorm::Act;
-using densenorm::BlockSpec;
 using densenorm::Net;
 using densenorm::ParamSlot;
 using densenorm::Status;
 using densenorm::StepResult;
 
 namespace {
-
-Act to_act(const Napi::Value& v, const std::string& name) {
-  size_t a = count(v, name, densenorm::kActCount - 1);
-  return static_cast<Act>(a);
-}
 
 Napi::Object result_object(Napi::Env env, const StepResult& r) {
   Napi::Object o = Napi::Object::New(env);
@@ -63,19 +59,23 @@ class StepWorker : public Napi::AsyncWorker {
   Status status_;
 };
 
-// A run of fit's batches off the event loop, in one hop (fit uses it when no callback asks to see
-// each batch): batch b gathers rows order[start_b .. start_b + n_b) of x and y and runs one
+// A run of fit's batches off the event loop, in one hop (fit uses it when no callback asks to pause
+// at each batch): batch b gathers rows order[start_b .. start_b + n_b) of x and y and runs one
 // training step at iteration0 + b, writing loss, correct and count to out[3b ..]. It stops
 // before a batch once stop[0] != 0 (fit's AbortSignal or stopTraining), and at a failing step,
 // whose message it returns with the number of batches done; the failing batch changed nothing.
-class BatchesWorker : public Napi::AsyncWorker {
+// With a progress function, the event loop is told how many batches are done as they finish
+// (calls may be merged: the latest count wins) while the loop goes on.
+class BatchesWorker : public Napi::AsyncProgressWorker<uint32_t> {
  public:
   BatchesWorker(Napi::Env env, NetWrap* owner, Napi::Object keep, const float* x, size_t in,
                 const float* y, size_t y_per_row, const int32_t* order, const int32_t* bounds,
-                size_t batches, double iteration0, const int32_t* stop, double* out);
+                size_t batches, double iteration0, const int32_t* stop, double* out,
+                Napi::Value progress);
   ~BatchesWorker() override;
   Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override;
+  void Execute(const ExecutionProgress& progress) override;
+  void OnProgress(const uint32_t* done, size_t count) override;
   void OnOK() override;
   void OnError(const Napi::Error& e) override;
 
@@ -83,6 +83,7 @@ class BatchesWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   NetWrap* owner_;
   Napi::ObjectReference keep_;
+  Napi::FunctionReference progress_;
   const float* x_;
   size_t in_;
   const float* y_;
@@ -115,6 +116,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
                         InstanceMethod("setLearningRate", &NetWrap::SetLearningRate),
                         InstanceMethod("stepThreading", &NetWrap::StepThreading),
                         InstanceMethod("weightsChanged", &NetWrap::WeightsChanged),
+                        InstanceMethod("fusedGroups", &NetWrap::FusedGroups),
                         InstanceMethod("dispose", &NetWrap::Dispose)});
   }
 
@@ -126,43 +128,10 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     pin_sink = &pins_;  // every array accepted below is re-checked by live()
     struct Unsink { ~Unsink() { pin_sink = nullptr; } } unsink;
 
-    if (!spec.Get("blocks").IsArray()) throw_type(env, "spec.blocks", "an array", spec.Get("blocks"));
-    Napi::Array blocks = spec.Get("blocks").As<Napi::Array>();
-    std::vector<BlockSpec> bs;
-    for (uint32_t k = 0; k < blocks.Length(); ++k) {
-      const std::string w = "spec.blocks[" + std::to_string(k) + "]";
-      if (!blocks.Get(k).IsObject()) throw_type(env, w, "an object", blocks.Get(k));
-      Napi::Object b = blocks.Get(k).As<Napi::Object>();
-      BlockSpec s;
-      s.in = count(b.Get("in"), w + ".in", densenorm::kMaxFeatures);
-      s.out = count(b.Get("out"), w + ".out", densenorm::kMaxFeatures);
-      const size_t wn = mul(env, s.in, s.out, w + ".kernel");
-      s.kernel = f32(b.Get("kernel"), w + ".kernel", wn, true);
-      s.bias = f32(b.Get("bias"), w + ".bias", s.out, true);
-      s.dense_trainable = flag(b.Get("denseTrainable"), w + ".denseTrainable");
-      s.grad_kernel = f32(b.Get("gradKernel"), w + ".gradKernel", wn, true);
-      s.grad_bias = f32(b.Get("gradBias"), w + ".gradBias", s.out, true);
-      s.pre_act = to_act(b.Get("preAct"), w + ".preAct");
-      s.post_act = to_act(b.Get("postAct"), w + ".postAct");
-      Napi::Value bnv = b.Get("bn");
-      if (bnv.IsObject()) {
-        Napi::Object bn = bnv.As<Napi::Object>();
-        s.has_bn = true;
-        s.gamma = f32(bn.Get("gamma"), w + ".bn.gamma", s.out, true);
-        s.beta = f32(bn.Get("beta"), w + ".bn.beta", s.out, true);
-        s.moving_mean = f32(bn.Get("movingMean"), w + ".bn.movingMean", s.out);
-        s.moving_var = f32(bn.Get("movingVariance"), w + ".bn.movingVariance", s.out);
-        s.epsilon = static_cast<float>(num(bn.Get("epsilon"), w + ".bn.epsilon"));
-        s.cumulative = flag(bn.Get("cumulative"), w + ".bn.cumulative");
-        s.momentum = s.cumulative ? 0.f : static_cast<float>(num(bn.Get("momentum"), w + ".bn.momentum"));
-        if (s.cumulative) s.num_batches = f64(bn.Get("numBatches"), w + ".bn.numBatches", 1);
-        s.bn_trainable = flag(bn.Get("trainable"), w + ".bn.trainable");
-        s.grad_gamma = f32(bn.Get("gradGamma"), w + ".bn.gradGamma", s.out, true);
-        s.grad_beta = f32(bn.Get("gradBeta"), w + ".bn.gradBeta", s.out, true);
-        if (!(s.epsilon > 0)) throw_range(env, "Expected epsilon > 0 for " + w + ".bn.epsilon");
-      }
-      bs.push_back(s);
-    }
+    const size_t in_features = count(spec.Get("inputFeatures"), "spec.inputFeatures", densenorm::kMaxFeatures);
+    std::vector<densenorm::OpSpec> ops = to_ops(spec.Get("ops"), "spec.ops");
+    const bool fuse = spec.Get("fuse").IsUndefined() ? densenorm::settings::fuse_default()
+                                                      : flag(spec.Get("fuse"), "spec.fuse");
     const size_t loss = count(spec.Get("loss"), "spec.loss", densenorm::kLossCount - 1);
 
     densenorm::OptimizerConfig opt;
@@ -199,7 +168,8 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
       params.push_back(s);
     }
     Status st;
-    net_ = Net::create(std::move(bs), static_cast<densenorm::Loss>(loss), std::move(params), opt, &st);
+    net_ = Net::create(ops, in_features, fuse, static_cast<densenorm::Loss>(loss), std::move(params),
+                       opt, &st);
     if (!net_) throw_status(env, st);
   }
 
@@ -221,6 +191,13 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
   }
   void check(Napi::Env env, const Status& st) {
     if (!st.ok()) throw_status(env, st);
+  }
+  // The dropout step of the test entries (forwardTrain, ...): 0 unless given.
+  uint64_t step_arg(const Napi::Value& v) {
+    return v.IsUndefined() ? 0 : static_cast<uint64_t>(count(v, "step", (size_t{1} << 53) - 1));
+  }
+  Napi::Value FusedGroups(const Napi::CallbackInfo& info) {
+    return groups_value(info.Env(), live(info.Env(), true)->fused_groups());
   }
   // x is [batch × in]
   const float* input(const Napi::CallbackInfo& info, int idx, size_t* batch) {
@@ -260,7 +237,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     const float* x = input(info, 0, &b);
     bool upd = flag(info[2], "updateStats");
     float* out = f32(info[3], "out", b * n->out_features());
-    check(info.Env(), n->forward_train(x, b, upd, out));
+    check(info.Env(), n->forward_train(x, b, upd, step_arg(info[4]), out));
     return info.Env().Undefined();
   }
   Napi::Value ForwardBackward(const Napi::CallbackInfo& info) {
@@ -269,7 +246,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     const float* x = input(info, 0, &b);
     const float* dy = f32(info[2], "dy", b * n->out_features());
     float* dx = f32(info[3], "dx", b * n->in_features(), true);
-    check(info.Env(), n->forward_backward(x, b, dy, dx));
+    check(info.Env(), n->forward_backward(x, b, dy, step_arg(info[4]), dx));
     return info.Env().Undefined();
   }
   Napi::Value LossAndGrad(const Napi::CallbackInfo& info) {
@@ -278,7 +255,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     const float* x = input(info, 0, &b);
     const float* y = target(info, 2, b);
     StepResult r;
-    check(info.Env(), n->loss_and_grad(x, y, b, flag(info[3], "updateStats"), &r));
+    check(info.Env(), n->loss_and_grad(x, y, b, flag(info[3], "updateStats"), step_arg(info[4]), &r));
     return result_object(info.Env(), r);
   }
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
@@ -352,8 +329,10 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     double* out = f64(info[7], "out", 3 * batches);
     Napi::Object keep = Napi::Object::New(env);
     for (int i : {0, 1, 3, 4, 6, 7}) keep.Set(std::to_string(i), info[i]);
+    if (!info[8].IsUndefined() && !info[8].IsFunction())
+      throw_type(env, "progress", "a function or undefined", info[8]);
     auto* w = new BatchesWorker(env, this, keep, x, in, y, ypr, order.Data(), bounds.Data(), batches,
-                                it0, stop.Data(), out);
+                                it0, stop.Data(), out, info[8]);
     training.fetch_add(1);
     w->Queue();
     return w->Promise();
@@ -450,21 +429,41 @@ void StepWorker::OnError(const Napi::Error& e) {
 BatchesWorker::BatchesWorker(Napi::Env env, NetWrap* owner, Napi::Object keep, const float* x,
                              size_t in, const float* y, size_t y_per_row, const int32_t* order,
                              const int32_t* bounds, size_t batches, double iteration0,
-                             const int32_t* stop, double* out)
-    : Napi::AsyncWorker(env, "densenorm.batches"),
+                             const int32_t* stop, double* out, Napi::Value progress)
+    : Napi::AsyncProgressWorker<uint32_t>(env, "densenorm.batches"),
       deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), x_(x), in_(in), y_(y),
       y_per_row_(y_per_row), order_(order), bounds_(bounds), batches_(batches),
       iteration0_(iteration0), stop_(stop), out_(out) {
   keep.Set("owner", owner->Value());
   keep_ = Napi::Persistent(keep);
+  if (progress.IsFunction()) progress_ = Napi::Persistent(progress.As<Napi::Function>());
 }
-BatchesWorker::~BatchesWorker() { keep_.Reset(); }
+BatchesWorker::~BatchesWorker() {
+  keep_.Reset();
+  progress_.Reset();
+}
 
-void BatchesWorker::Execute() {
+void BatchesWorker::Execute(const ExecutionProgress& progress) {
   const densenorm::TrainingRows rows{x_, in_, y_, y_per_row_};
   const densenorm::BatchPlan plan{order_, bounds_, batches_};
-  const Status st = densenorm::train_batches(*owner_->net(), rows, plan, iteration0_, stop_, out_, &done_);
+  std::function<void(size_t)> on_batch;
+  if (!progress_.IsEmpty())
+    on_batch = [&progress](size_t done) {
+      const uint32_t d = static_cast<uint32_t>(done);
+      progress.Send(&d, 1);
+    };
+  const Status st = densenorm::train_batches(*owner_->net(), rows, plan, iteration0_, stop_, out_,
+                                             &done_, on_batch);
   if (!st.ok()) failure_ = st.message;
+}
+void BatchesWorker::OnProgress(const uint32_t* done, size_t count) {
+  if (progress_.IsEmpty() || count == 0) return;
+  Napi::HandleScope scope(Env());
+  try {
+    progress_.Call({Napi::Number::New(Env(), done[count - 1])});
+  } catch (const Napi::Error&) {
+    // The façade's handler catches its own errors; nothing may escape into the event loop here.
+  }
 }
 void BatchesWorker::OnOK() {
   owner_->training.fetch_sub(1);

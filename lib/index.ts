@@ -17,7 +17,7 @@ export { Callback, EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, LearningRa
 export { initializers } from './initializers';
 export { setSeed } from './random';
 export { DensenormError, DensenormErrorCode } from './errors';
-export { Layer, LayerWeight, Dense, BatchNormalization, Activation } from './layers';
+export { Layer, LayerWeight, Dense, BatchNormalization, Activation, Dropout } from './layers';
 export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
 export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, FitParams, EvaluateResult } from './models/sequential';
 export { LossName } from './losses';

@@ -7,8 +7,7 @@ import { DensenormError, DensenormErrorCode } from './errors';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** Integer codes shared with cpp/include/densenorm/kernels.h and net.h. */
-export const ACT_CODES = { linear: 0, relu: 1, sigmoid: 2, tanh: 3, softmax: 4 } as const;
+/** Integer codes shared with cpp/include/densenorm/model.h (ops name activations instead). */
 export const LOSS_CODES = {
   categoricalCrossentropy: 0,
   sparseCategoricalCrossentropy: 1,
@@ -17,31 +16,14 @@ export const LOSS_CODES = {
 } as const;
 export const OPTIMIZER_CODES = { sgd: 0, adam: 1, rmsprop: 2 } as const;
 
-export interface NativeBnSpec {
-  gamma?: Float32Array;
-  beta?: Float32Array;
-  movingMean: Float32Array;
-  movingVariance: Float32Array;
-  numBatches?: Float64Array;
-  epsilon: number;
-  momentum: number;
-  cumulative: boolean;
-  trainable: boolean;
-  gradGamma?: Float32Array;
-  gradBeta?: Float32Array;
-}
-
-export interface NativeBlockSpec {
-  in: number;
-  out: number;
-  kernel?: Float32Array;
-  bias?: Float32Array;
-  denseTrainable: boolean;
-  gradKernel?: Float32Array;
-  gradBias?: Float32Array;
-  preAct: number;
-  bn?: NativeBnSpec;
-  postAct: number;
+/**
+ * One op of the native op list: a layer's computation (`op` is one of vocabulary().ops) with its
+ * attributes and the arrays it reads and writes in place. The core decides which ops run as one
+ * fused block (cpp/core/fuse.cc) and checks each op's arrays (cpp/core/ops/<op>.cc).
+ */
+export interface NativeOp {
+  op: string;
+  [attr: string]: number | boolean | string | Float32Array | Float64Array | undefined;
 }
 
 export interface NativeOptimizerSpec {
@@ -64,7 +46,11 @@ export interface NativeParamSlot {
 }
 
 export interface NativeNetSpec {
-  blocks: NativeBlockSpec[];
+  /** The model's input width. */
+  inputFeatures: number;
+  ops: NativeOp[];
+  /** false: every op in a block of its own (default: true unless DENSENORM_FUSE=0). */
+  fuse?: boolean;
   loss: number;
   optimizer: NativeOptimizerSpec;
   params: NativeParamSlot[];
@@ -81,9 +67,10 @@ export interface NativeNet {
   predictAsync(x: Float32Array, batch: number, out: Float32Array): Promise<StepResult>;
   evaluate(x: Float32Array, batch: number, y: Float32Array): StepResult;
   evaluateAsync(x: Float32Array, batch: number, y: Float32Array): Promise<StepResult>;
-  forwardTrain(x: Float32Array, batch: number, updateStats: boolean, out: Float32Array): void;
-  forwardBackward(x: Float32Array, batch: number, dy: Float32Array, dx: Float32Array | null): void;
-  lossAndGrad(x: Float32Array, batch: number, y: Float32Array, updateStats: boolean): StepResult;
+  // step: the dropout step keying the masks (default 0); trainStep uses its iteration.
+  forwardTrain(x: Float32Array, batch: number, updateStats: boolean, out: Float32Array, step?: number): void;
+  forwardBackward(x: Float32Array, batch: number, dy: Float32Array, dx: Float32Array | null, step?: number): void;
+  lossAndGrad(x: Float32Array, batch: number, y: Float32Array, updateStats: boolean, step?: number): StepResult;
   trainStep(x: Float32Array, batch: number, y: Float32Array, iteration: number): StepResult;
   trainStepAsync(x: Float32Array, batch: number, y: Float32Array, iteration: number): Promise<StepResult>;
   /**
@@ -92,7 +79,9 @@ export interface NativeNet {
    * correct, count. Stops before a batch once stop[0] != 0, and at a failing step (error).
    */
   trainBatchesAsync(x: Float32Array, y: Float32Array, yPerRow: number, order: Int32Array, bounds: Int32Array,
-    iteration0: number, stop: Int32Array, out: Float64Array): Promise<{ done: number; error?: string }>;
+    iteration0: number, stop: Int32Array, out: Float64Array,
+    /** Told on the event loop how many batches are done while the loop goes on (merged calls: the latest count). */
+    progress?: (done: number) => void): Promise<{ done: number; error?: string }>;
   recalibrate(x: Float32Array, rows: number, batchSize: number): void;
   setLearningRate(lr: number): void;
   // How trainStep used the thread pool at its last batch size: it times a few steps with the pool
@@ -100,6 +89,8 @@ export interface NativeNet {
   stepThreading(): 'none' | 'tuning' | 'pool' | 'one thread' | 'single';
   // JavaScript wrote into a kernel array: inference's packed copy of it is made again.
   weightsChanged(): void;
+  /** The ops (indices into spec.ops) each fused block runs. */
+  fusedGroups(): number[][];
   dispose(): void;
 }
 
@@ -145,7 +136,9 @@ export interface NativeAddon {
   /** dst row i = src row order[start + i] for i < n (rows of rowLen floats; indices checked). */
   gatherRows(src: Float32Array, rowLen: number, order: Int32Array, start: number, n: number, dst: Float32Array): void;
   /** What the core knows, in its code order (the façade's lists are checked against it in a test). */
-  vocabulary(): { activations: string[]; losses: string[]; optimizers: string[]; isas: IsaName[]; limits: { maxFeatures: number } };
+  vocabulary(): { activations: string[]; losses: string[]; optimizers: string[]; ops: string[]; isas: IsaName[]; limits: { maxFeatures: number } };
+  /** How the core groups an op list into fused blocks (op indices per block); arrays not needed. */
+  fusionGroups(ops: NativeOp[], fuse?: boolean): number[][];
   /** Native failures that are not argument errors are thrown as `new errorClass(message, code)`. */
   setErrorClass(errorClass: new (message: string, code: DensenormErrorCode) => Error): void;
   NativeNet: new (spec: NativeNetSpec) => NativeNet;

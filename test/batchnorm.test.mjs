@@ -1,6 +1,7 @@
 // Batch normalization through the public API (dn.layers.batchNormalization): training vs
 // inference statistics, the Keras moving-average rule, options, freezing and recalibration.
 import { expect } from 'chai';
+import { blockNetSpec } from './helpers.mjs';
 import { createRequire } from 'node:module';
 import { randomArray, rng } from './reference.mjs';
 
@@ -54,12 +55,12 @@ describe(`batch normalization (isa=${isa})`, () => {
     const B = 40;
     const x = new Float32Array(B * F);
     for (let i = 0; i < B; i++) for (let j = 0; j < F; j++) x[i * F + j] = (rand() * 2 - 1) * (j + 1) * 3 + 10 * j - 7;
-    const net = new native.NativeNet({
+    const net = new native.NativeNet(blockNetSpec({
       blocks: [{ in: F, out: F, denseTrainable: false, preAct: 0, postAct: 0, bn: {
         gamma: new Float32Array(F).fill(1), beta: new Float32Array(F), movingMean: new Float32Array(F),
         movingVariance: new Float32Array(F).fill(1), epsilon: 1e-3, momentum: 0.99, cumulative: false, trainable: true } }],
       loss: 3, optimizer: { type: 0, learningRate: 0.01 }, params: [],
-    });
+    }));
     const out = new Float32Array(B * F);
     net.forwardTrain(x, B, false, out);
     const sx = colStats(x, B, F);

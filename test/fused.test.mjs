@@ -1,6 +1,7 @@
 // Every fused block configuration, forward and backward, against the float64 reference, on odd
 // shapes, through the ISA selected by DENSENORM_ISA (test/run-all-isas.mjs runs each one).
 import { expect } from 'chai';
+import { blockNetSpec } from './helpers.mjs';
 import { createRequire } from 'node:module';
 import { blockForward, blockBackward, randomArray, relErr, rng, actCode } from './reference.mjs';
 
@@ -36,7 +37,7 @@ function makeBlock(cfg, nin, nout, rand) {
       gradBeta: beta && training ? new Float32Array(n) : undefined,
     };
   }
-  const net = new native.NativeNet({ blocks: [nat], loss: 3, optimizer: { type: 0, learningRate: 0.01 }, params: [] });
+  const net = new native.NativeNet(blockNetSpec({ blocks: [nat], loss: 3, optimizer: { type: 0, learningRate: 0.01 }, params: [] }));
   return { spec, nat, net, n };
 }
 
@@ -150,10 +151,10 @@ describe(`fused blocks vs float64 reference (isa=${isa})`, () => {
     const movingMean = new Float32Array(n);
     const movingVariance = new Float32Array(n).fill(1);
     const numBatches = new Float64Array(1);
-    const net = new native.NativeNet({
+    const net = new native.NativeNet(blockNetSpec({
       blocks: [{ in: n, out: n, denseTrainable: false, preAct: 0, postAct: 0, bn: { movingMean, movingVariance, numBatches, epsilon: 1e-3, momentum: 0, cumulative: true, trainable: true } }],
       loss: 3, optimizer: { type: 0, learningRate: 0.1 }, params: [],
-    });
+    }));
     const batches = [0, 1, 2].map(() => randomArray(8 * n, rand, 2, 1));
     const means = [];
     const vars = [];

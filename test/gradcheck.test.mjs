@@ -4,6 +4,7 @@
 // themselves are also checked against a float64 formula on the net's own outputs, so a gradient
 // that is consistent with a wrongly scaled loss does not slip through.
 import { expect } from 'chai';
+import { blockNetSpec } from './helpers.mjs';
 import { createRequire } from 'node:module';
 import { randomArray, rng, actCode } from './reference.mjs';
 
@@ -57,7 +58,7 @@ function makeNet(blocks, loss, seed) {
     }
     return s;
   });
-  const net = new native.NativeNet({ blocks: specs, loss, optimizer: { type: 0, learningRate: 0.01 }, params: [] });
+  const net = new native.NativeNet(blockNetSpec({ blocks: specs, loss, optimizer: { type: 0, learningRate: 0.01 }, params: [] }));
   return { net, params, specs, inDim: specs[0].in, outDim: specs[specs.length - 1].out, rand };
 }
 
@@ -380,7 +381,7 @@ describe(`gradient checks by finite differences (isa=${isa})`, () => {
       const grads = m.params.map((p) => Float32Array.from(p.grad));
       m.net.lossAndGrad(x, B, ids, false);
       const g1 = m.params.map((p) => Float32Array.from(p.grad));
-      const twin = new native.NativeNet({ blocks: m.specs, loss: LOSS.cce, optimizer: { type: 0, learningRate: 0.01 }, params: [] });
+      const twin = new native.NativeNet(blockNetSpec({ blocks: m.specs, loss: LOSS.cce, optimizer: { type: 0, learningRate: 0.01 }, params: [] }));
       const r = twin.lossAndGrad(x, B, y, false);
       expect(r.loss).to.be.closeTo(loss, 1e-6);
       m.params.forEach((p, i) => {
@@ -434,6 +435,6 @@ describe(`gradient checks by finite differences (isa=${isa})`, () => {
 // The same block with the post-activation removed (to inspect the relu input).
 function makeNetLinearTwin(m) {
   const blocks = m.specs.map((s) => ({ ...s, postAct: 0, bn: s.bn && { ...s.bn, gradGamma: undefined, gradBeta: undefined, trainable: true } }));
-  const net = new native.NativeNet({ blocks: blocks.map((b) => ({ ...b, denseTrainable: false, gradKernel: undefined, gradBias: undefined })), loss: 3, optimizer: { type: 0, learningRate: 0.01 }, params: [] });
+  const net = new native.NativeNet(blockNetSpec({ blocks: blocks.map((b) => ({ ...b, denseTrainable: false, gradKernel: undefined, gradBias: undefined })), loss: 3, optimizer: { type: 0, learningRate: 0.01 }, params: [] }));
   return { net, outDim: m.outDim };
 }

@@ -44,3 +44,29 @@ export async function rejects(p) {
   if (e === undefined) throw new Error('expected a rejection');
   return e;
 }
+
+// A native net spec in the op-list form (what lib/models/native_graph.ts builds) from fused-block
+// descriptions { in, out, kernel, bias, denseTrainable, gradKernel, gradBias, preAct, bn, postAct }
+// (activation codes as in vocabulary().activations), for tests that drive one block directly.
+export const ACT_NAMES = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'];
+export function blockOps(blocks) {
+  const ops = [];
+  for (const b of blocks) {
+    const start = ops.length;
+    if (b.kernel) {
+      ops.push({ op: 'dense', units: b.out, activation: ACT_NAMES[b.preAct ?? 0], trainable: !!b.denseTrainable, kernel: b.kernel, bias: b.bias, gradKernel: b.gradKernel, gradBias: b.gradBias });
+    } else if (b.preAct) {
+      ops.push({ op: 'activation', activation: ACT_NAMES[b.preAct] });
+    }
+    if (b.bn) {
+      const { cumulative, momentum, ...rest } = b.bn;
+      ops.push({ op: 'batchNormalization', ...rest, ...(cumulative ? {} : { momentum }) });
+    }
+    if (b.postAct) ops.push({ op: 'activation', activation: ACT_NAMES[b.postAct] });
+    if (ops.length === start) ops.push({ op: 'activation', activation: 'linear' });
+  }
+  return ops;
+}
+export function blockNetSpec({ blocks, ...rest }) {
+  return { inputFeatures: blocks[0]?.in ?? 1, ops: blockOps(blocks), ...rest };
+}

@@ -10,7 +10,8 @@ function spec(over = {}) {
   const gk = new Float32Array(6);
   const gb = new Float32Array(2);
   return {
-    blocks: [{ in: 3, out: 2, kernel, bias, denseTrainable: true, gradKernel: gk, gradBias: gb, preAct: 0, postAct: 0, ...over }],
+    inputFeatures: 3,
+    ops: [{ op: 'dense', units: 2, trainable: true, kernel, bias, gradKernel: gk, gradBias: gb, ...over }],
     loss: 3,
     optimizer: { type: 0, learningRate: 0.1 },
     params: [
@@ -36,12 +37,17 @@ describe(`native errors arrive as the library's classes (isa=${isa})`, () => {
     expect(e.message).to.match(/at least 1 row/);
     net.dispose();
   });
-  it('a chain that does not line up → RangeError naming the block', () => {
+  it("an op's array of the wrong size → RangeError naming the op and the array", () => {
     const s = spec();
-    s.blocks.push({ in: 5, out: 5, preAct: 0, postAct: 0 });
+    s.ops.push({ op: 'dense', units: 4, kernel: new Float32Array(5) });
     const e = caught(() => new NativeNet(s));
     expect(e).to.be.instanceOf(RangeError);
-    expect(e.message).to.match(/block 1: expects 5 input features but the previous block gives 2/);
+    expect(e.message).to.equal('op 1 (dense): Expected 8 elements for kernel but received 5');
+  });
+  it('a missing array → TypeError naming it', () => {
+    const e = caught(() => new NativeNet(spec({ kernel: undefined })));
+    expect(e).to.be.instanceOf(TypeError);
+    expect(e.message).to.equal('op 0 (dense): Expected a Float32Array for kernel but received none');
   });
   it('a loss that is not finite → DensenormError ERR_TRAINING', () => {
     const net = new NativeNet(spec());

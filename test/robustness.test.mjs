@@ -283,7 +283,8 @@ describe(`robustness: raw NativeNet bypassing the façade (isa=${isa})`, () => {
     const gk = new Float32Array(6);
     const gb = new Float32Array(2);
     return {
-      blocks: [{ in: 3, out: 2, kernel, bias, denseTrainable: true, gradKernel: gk, gradBias: gb, preAct: 0, postAct: 0, ...over }],
+      inputFeatures: 3,
+      ops: [{ op: 'dense', units: 2, activation: 'linear', trainable: true, kernel, bias, gradKernel: gk, gradBias: gb, ...over }],
       loss: 3,
       optimizer: { type: 0, learningRate: 0.1 },
       params: [
@@ -292,6 +293,8 @@ describe(`robustness: raw NativeNet bypassing the façade (isa=${isa})`, () => {
       ],
     };
   }
+  const withOp = (op) => ({ ...spec(), ops: [...spec().ops, op] });
+  const bn = (over) => ({ op: 'batchNormalization', movingMean: new Float32Array(2), movingVariance: new Float32Array(2), epsilon: 1e-3, momentum: 0.9, ...over });
 
   it('a valid spec works (baseline)', () => {
     const net = new NativeNet(spec());
@@ -303,26 +306,38 @@ describe(`robustness: raw NativeNet bypassing the façade (isa=${isa})`, () => {
 
   const badSpecs = [
     ['no spec', undefined, TypeError],
-    ['blocks not an array', { ...spec(), blocks: 5 }, TypeError],
-    ['empty blocks', { ...spec(), blocks: [] }, Error],
+    ['ops not an array', { ...spec(), ops: 5 }, TypeError],
+    ['empty ops', { ...spec(), ops: [] }, Error],
+    ['an op that is not an object', { ...spec(), ops: [7] }, TypeError],
+    ['an op without a name', { ...spec(), ops: [{ units: 2 }] }, TypeError],
+    ['an unknown op', { ...spec(), ops: [{ op: 'conv2d' }] }, RangeError],
+    ['an attribute of an unsupported kind', spec({ units: [2] }), TypeError],
     ['kernel too short', spec({ kernel: new Float32Array(5) }), RangeError],
     ['kernel a Float64Array', spec({ kernel: new Float64Array(6) }), TypeError],
     ['kernel detached', spec({ kernel: detachedF32(6) }), TypeError],
+    ['kernel missing', spec({ kernel: undefined }), TypeError],
     ['bias too long', spec({ bias: new Float32Array(3) }), RangeError],
-    ['gradKernel missing for a trainable kernel', spec({ gradKernel: undefined }), Error],
-    ['in = 0', spec({ in: 0, kernel: new Float32Array(0), gradKernel: new Float32Array(0) }), Error],
-    ['in negative', spec({ in: -3 }), RangeError],
-    ['in fractional', spec({ in: 2.5 }), RangeError],
-    ['in NaN', spec({ in: NaN }), RangeError],
-    ['in a string', spec({ in: '3' }), TypeError],
-    ['in huge', spec({ in: 2 ** 40 }), RangeError],
-    ['in × out overflowing', spec({ in: 2 ** 24, out: 2 ** 24 }), RangeError],
-    ['unknown activation code', spec({ preAct: 9 }), RangeError],
-    ['no kernel and in ≠ out', spec({ kernel: undefined, gradKernel: undefined }), Error],
-    ['bn without moving statistics', spec({ bn: { epsilon: 1e-3, momentum: 0.9 } }), TypeError],
-    ['bn moving mean of the wrong length', spec({ bn: { movingMean: new Float32Array(3), movingVariance: new Float32Array(2), epsilon: 1e-3, momentum: 0.9 } }), RangeError],
-    ['bn epsilon NaN', spec({ bn: { movingMean: new Float32Array(2), movingVariance: new Float32Array(2), epsilon: NaN, momentum: 0.9 } }), RangeError],
-    ['bn cumulative without numBatches', spec({ bn: { movingMean: new Float32Array(2), movingVariance: new Float32Array(2), epsilon: 1e-3, cumulative: true } }), TypeError],
+    ['gradKernel missing for a trainable kernel', spec({ gradKernel: undefined }), TypeError],
+    ['units 0', spec({ units: 0 }), RangeError],
+    ['units fractional', spec({ units: 2.5 }), RangeError],
+    ['units NaN', spec({ units: NaN }), RangeError],
+    ['inputFeatures 0', { ...spec(), inputFeatures: 0 }, Error],
+    ['inputFeatures negative', { ...spec(), inputFeatures: -3 }, RangeError],
+    ['inputFeatures fractional', { ...spec(), inputFeatures: 2.5 }, RangeError],
+    ['inputFeatures a string', { ...spec(), inputFeatures: '3' }, TypeError],
+    ['inputFeatures huge', { ...spec(), inputFeatures: 2 ** 40 }, RangeError],
+    ['in × units overflowing', { ...spec({ units: 2 ** 24 }), inputFeatures: 2 ** 24 }, RangeError],
+    ['unknown activation name', spec({ activation: 'swish' }), RangeError],
+    ['bn without moving statistics', withOp({ op: 'batchNormalization', epsilon: 1e-3, momentum: 0.9 }), TypeError],
+    ['bn moving mean of the wrong length', withOp(bn({ movingMean: new Float32Array(3) })), RangeError],
+    ['bn epsilon NaN', withOp(bn({ epsilon: NaN })), RangeError],
+    ['bn momentum 2', withOp(bn({ momentum: 2 })), RangeError],
+    ['bn cumulative (no momentum) without numBatches', withOp(bn({ momentum: undefined })), TypeError],
+    ['bn numBatches a Float32Array', withOp(bn({ momentum: undefined, numBatches: new Float32Array(1) })), TypeError],
+    ['dropout rate 1', withOp({ op: 'dropout', rate: 1 }), RangeError],
+    ['dropout rate missing', withOp({ op: 'dropout' }), RangeError],
+    ['dropout seed fractional', withOp({ op: 'dropout', rate: 0.5, seed: 1.5 }), RangeError],
+    ['fuse a number', { ...spec(), fuse: 1 }, TypeError],
     ['loss code 7', { ...spec(), loss: 7 }, RangeError],
     ['optimizer missing', { ...spec(), optimizer: undefined }, TypeError],
     ['optimizer type 5', { ...spec(), optimizer: { type: 5 } }, RangeError],
@@ -377,9 +392,9 @@ describe(`robustness: raw NativeNet bypassing the façade (isa=${isa})`, () => {
     ];
     for (const [name, fn, type] of cases) {
       it(`${name} → ${type.name}; the weights are unchanged`, () => {
-        const before = Array.from(s.blocks[0].kernel);
+        const before = Array.from(s.ops[0].kernel);
         expect(() => fn(net)).to.throw(type);
-        expect(Array.from(s.blocks[0].kernel)).to.deep.equal(before);
+        expect(Array.from(s.ops[0].kernel)).to.deep.equal(before);
         // still usable
         const out = new Float32Array(4);
         net.predict(x6(), 2, out);
@@ -399,7 +414,7 @@ describe(`robustness: raw NativeNet bypassing the façade (isa=${isa})`, () => {
     });
 
     it('a weight array detached after construction → Error on the next call, never a dangling read', () => {
-      structuredClone(s.blocks[0].kernel.buffer, { transfer: [s.blocks[0].kernel.buffer] });
+      structuredClone(s.ops[0].kernel.buffer, { transfer: [s.ops[0].kernel.buffer] });
       expect(() => net.predict(x6(), 2, new Float32Array(4))).to.throw(Error, /detached/);
       expect(() => net.trainStep(x6(), 2, new Float32Array(4), 1)).to.throw(Error, /detached/);
     });

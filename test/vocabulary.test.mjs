@@ -2,18 +2,31 @@
 // says it knows, in the same code order.
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
-import { native, isa } from './helpers.mjs';
+import { dn, native, isa } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
-const { ACT_CODES, LOSS_CODES, OPTIMIZER_CODES } = require('../dist/native.js');
+const { LOSS_CODES, OPTIMIZER_CODES } = require('../dist/native.js');
+const { ACTIVATIONS } = require('../dist/activations.js');
 const limits = require('../dist/limits.js');
 const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const inOrder = (codes) => Object.entries(codes).sort((a, b) => a[1] - b[1]).map(([k]) => k);
 
 describe(`vocabulary: the façade and the addon agree (isa=${isa})`, () => {
   const v = native.vocabulary();
-  it('activations, in code order', () => {
-    expect(inOrder(ACT_CODES)).to.deep.equal(v.activations);
+  it('activations (ops name them)', () => {
+    expect([...ACTIVATIONS]).to.deep.equal(v.activations);
+  });
+  it('ops: every built-in layer emits only ops the core knows', () => {
+    const layers = [
+      dn.layers.dense({ units: 2, activation: 'relu' }),
+      dn.layers.batchNormalization({ momentum: null }),
+      dn.layers.activation({ activation: 'tanh' }),
+      dn.layers.dropout({ rate: 0.5 }),
+    ];
+    const used = layers.flatMap((l) => l.toOps().map((o) => o.op));
+    expect(used).to.deep.equal(['dense', 'batchNormalization', 'activation', 'dropout']);
+    for (const op of used) expect(v.ops).to.include(op);
+    expect(dn.layers.LAYER_CLASS_NAMES.length).to.equal(layers.length);
   });
   it('losses, in code order (Keras names)', () => {
     expect(inOrder(LOSS_CODES).map(snake)).to.deep.equal(v.losses);

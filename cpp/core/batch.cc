@@ -36,7 +36,8 @@ void gather_rows(const float* src, size_t row_len, const int32_t* rows, size_t n
 }
 
 Status train_batches(Net& net, const TrainingRows& rows, const BatchPlan& plan, double iteration0,
-                     const int32_t* stop, double* out, size_t* done) {
+                     const int32_t* stop, double* out, size_t* done,
+                     const std::function<void(size_t)>& on_batch) {
   *done = 0;
   size_t most = 0;
   for (size_t b = 0; b < plan.batches; ++b) most = std::max(most, static_cast<size_t>(plan.bounds[2 * b + 1]));
@@ -54,6 +55,7 @@ Status train_batches(Net& net, const TrainingRows& rows, const BatchPlan& plan, 
     out[3 * b + 1] = r.correct;
     out[3 * b + 2] = r.count;
     ++*done;
+    if (on_batch) on_batch(*done);
   }
   return Status::Ok();
 }

@@ -27,9 +27,8 @@ bool pair_concurrently(size_t batch, size_t in, size_t out) {
   return num_threads() == 2 && flops >= 2e5 && flops < 4e6;
 }
 
-}  // namespace
-
-void block_forward(const KernelTable& K, const BlockSpec& s, BlockBuffers& w, float* stat_part,
+// Everything but the epilogue.
+void forward_parts(const KernelTable& K, const BlockSpec& s, BlockBuffers& w, float* stat_part,
                    const float* X, size_t B, Mode mode, bool keep_logits,
                    const float* packed_kernel) {
   const size_t n = s.out;
@@ -144,9 +143,26 @@ void block_forward(const KernelTable& K, const BlockSpec& s, BlockBuffers& w, fl
   }
 }
 
-void block_backward(const KernelTable& K, const BlockSpec& s, BlockBuffers& w, StepScratch& sc,
-                    const float* X, size_t B, const float* cur, Act post, float* target) {
+}  // namespace
+
+void block_forward(const KernelTable& K, const BlockSpec& s, BlockBuffers& w, float* stat_part,
+                   const float* X, size_t B, Mode mode, bool keep_logits,
+                   const float* packed_kernel, uint64_t step) {
+  forward_parts(K, s, w, stat_part, X, B, mode, keep_logits, packed_kernel);
+  if (!has_epilogue(s, mode)) return;
   const size_t n = s.out;
+  threaded::for_ranges(B, B * n, 1, [&](size_t r0, size_t r1) {
+    s.epilogue->forward(w.out.data(), w.epi_out.data(), n, r0, r1, step);
+  });
+}
+
+void block_backward(const KernelTable& K, const BlockSpec& s, BlockBuffers& w, StepScratch& sc,
+                    const float* X, size_t B, float* cur, Act post, float* target, uint64_t step) {
+  const size_t n = s.out;
+  if (has_epilogue(s, Mode::kTraining))
+    threaded::for_ranges(B, B * n, 1, [&](size_t r0, size_t r1) {
+      s.epilogue->backward(cur, n, r0, r1, step);
+    });
   const float* A = w.bn_in.data();
   const float* Y = w.out.data();
   float* d = sc.d.data();

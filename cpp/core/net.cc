@@ -86,6 +86,18 @@ std::unique_ptr<Net> Net::create(std::vector<BlockSpec> blocks, Loss loss,
   return net;
 }
 
+std::unique_ptr<Net> Net::create(const std::vector<OpSpec>& ops, size_t in_features, bool fuse,
+                                 Loss loss, std::vector<ParamSlot> params, OptimizerConfig opt,
+                                 Status* status) {
+  std::vector<BlockSpec> blocks;
+  std::vector<std::vector<size_t>> groups;
+  *status = fuse_ops(ops, in_features, fuse, &blocks, &groups);
+  if (!status->ok()) return nullptr;
+  std::unique_ptr<Net> net = create(std::move(blocks), loss, std::move(params), opt, status);
+  if (net) net->groups_ = std::move(groups);
+  return net;
+}
+
 void Net::weights_changed() { packed_->changed(); }
 
 void Net::ensure(Workspace& ws, size_t batch, bool full) const {
@@ -100,6 +112,7 @@ void Net::ensure(Workspace& ws, size_t batch, bool full) const {
     w.bn_in.resize(B * s.out);
     w.out.resize(B * s.out);
     if (k + 1 == blocks_.size()) w.logits.resize(B * s.out);
+    if (full && s.epilogue) w.epi_out.resize(B * s.out);
     for (auto* v : {&w.mean, &w.var, &w.invstd, &w.scale, &w.shift, &w.sum_du, &w.sum_du_xhat,
                     &w.stat_shift})
       v->resize(s.out);
@@ -127,40 +140,40 @@ Status Net::check_batch(size_t batch, Mode mode) const {
 }
 
 void Net::forward(Workspace& ws, const float* x, size_t B, Mode mode, size_t upto,
-                  bool keep_logits) {
+                  bool keep_logits, uint64_t step) {
   const KernelTable& K = kernels();
   ensure(ws, B, mode == Mode::kTraining);
   const size_t last = blocks_.size() - 1;
   for (size_t k = 0; k < upto; ++k) {
     const BlockSpec& s = blocks_[k];
-    const float* X = k == 0 ? x : ws.b[k - 1].out.data();
+    const float* X = k == 0 ? x : block_output(blocks_[k - 1], ws.b[k - 1], mode);
     const float* packed = nullptr;
     std::shared_ptr<std::vector<float>> hold;  // keeps the packed copy alive for this call
     if (s.kernel && mode == Mode::kInference && B > PackedWeights::kMinRows &&
         packed_inference_enabled())
       hold = packed_->get(k, s.kernel, s.in, s.out, &packed);
     block_forward(K, s, ws.b[k], ws.scratch.stat_part.data(), X, B, mode,
-                  k == last && keep_logits, packed);
+                  k == last && keep_logits, packed, step);
   }
 }
 
 void Net::backward(Workspace& ws, const float* x, size_t B, float* cur, bool dy_is_logits,
-                   float* dx) {
+                   float* dx, uint64_t step) {
   const KernelTable& K = kernels();
   const size_t last = blocks_.size() - 1;
   StepScratch& sc = ws.scratch;
   for (size_t k = blocks_.size(); k-- > 0;) {
     const BlockSpec& s = blocks_[k];
-    const float* X = k == 0 ? x : ws.b[k - 1].out.data();
+    const float* X = k == 0 ? x : block_output(blocks_[k - 1], ws.b[k - 1], Mode::kTraining);
     const Act post = (k == last && dy_is_logits) ? Act::linear : s.post_act;
     float* next = (cur == sc.grad_a.data()) ? sc.grad_b.data() : sc.grad_a.data();
-    block_backward(K, s, ws.b[k], sc, X, B, cur, post, k == 0 ? dx : next);
+    block_backward(K, s, ws.b[k], sc, X, B, cur, post, k == 0 ? dx : next, step);
     cur = next;
   }
 }
 
-Status Net::loss_forward(const Workspace& ws, const float* t, size_t B, StepResult* res,
-                         float* grad, bool* grad_is_logits) const {
+Status Net::loss_forward(const Workspace& ws, const float* t, size_t B, Mode mode,
+                         StepResult* res, float* grad, bool* grad_is_logits) const {
   const BlockSpec& s = blocks_.back();
   const BlockBuffers& w = ws.b.back();
   LossInput in;
@@ -169,6 +182,10 @@ Status Net::loss_forward(const Workspace& ws, const float* t, size_t B, StepResu
   in.logits = s.has_bn ? w.logits.data() : w.bn_in.data();
   in.classes = s.out;
   in.final_act = s.post_act;
+  if (has_epilogue(s, mode)) {  // the loss sees the epilogue's output, after every activation
+    in.y = in.logits = w.epi_out.data();
+    in.final_act = Act::linear;
+  }
   return densenorm::loss_forward(loss_, in, t, B, res, grad, grad_is_logits);
 }
 
@@ -176,7 +193,7 @@ Status Net::predict(const float* x, size_t batch, float* out) {
   Status st = check_batch(batch, Mode::kInference);
   if (!st.ok()) return st;
   std::unique_ptr<Workspace> ws = acquire_infer_ws();
-  forward(*ws, x, batch, Mode::kInference, blocks_.size(), false);
+  forward(*ws, x, batch, Mode::kInference, blocks_.size(), false, 0);
   std::memcpy(out, ws->b.back().out.data(), batch * out_features() * sizeof(float));
   release_infer_ws(std::move(ws));
   return st;
@@ -186,9 +203,9 @@ Status Net::evaluate(const float* x, const float* y, size_t batch, StepResult* r
   Status st = check_batch(batch, Mode::kInference);
   if (!st.ok()) return st;
   std::unique_ptr<Workspace> ws = acquire_infer_ws();
-  forward(*ws, x, batch, Mode::kInference, blocks_.size(), true);
+  forward(*ws, x, batch, Mode::kInference, blocks_.size(), true, 0);
   bool logits = false;
-  st = loss_forward(*ws, y, batch, res, ws->scratch.grad_a.data(), &logits);
+  st = loss_forward(*ws, y, batch, Mode::kInference, res, ws->scratch.grad_a.data(), &logits);
   release_infer_ws(std::move(ws));
   return st;
 }
@@ -213,43 +230,47 @@ void Net::release_infer_ws(std::unique_ptr<Workspace> ws) {
   if (pool_.size() < kMaxPooled) pool_.push_back(std::move(ws));
 }
 
-Status Net::forward_train(const float* x, size_t batch, bool update_stats, float* out) {
+Status Net::forward_train(const float* x, size_t batch, bool update_stats, uint64_t step,
+                          float* out) {
   Status st = check_batch(batch, Mode::kTraining);
   if (!st.ok()) return st;
   Workspace& ws = *train_ws_;
-  forward(ws, x, batch, Mode::kTraining, blocks_.size(), false);
+  forward(ws, x, batch, Mode::kTraining, blocks_.size(), false, step);
   if (update_stats) update_moving(ws, batch);
-  std::memcpy(out, ws.b.back().out.data(), batch * out_features() * sizeof(float));
+  std::memcpy(out, block_output(blocks_.back(), ws.b.back(), Mode::kTraining),
+              batch * out_features() * sizeof(float));
   return st;
 }
 
-Status Net::forward_backward(const float* x, size_t batch, const float* dy, float* dx) {
+Status Net::forward_backward(const float* x, size_t batch, const float* dy, uint64_t step,
+                             float* dx) {
   Status st = check_batch(batch, Mode::kTraining);
   if (!st.ok()) return st;
   Workspace& ws = *train_ws_;
-  forward(ws, x, batch, Mode::kTraining, blocks_.size(), false);
+  forward(ws, x, batch, Mode::kTraining, blocks_.size(), false, step);
   std::memcpy(ws.scratch.grad_a.data(), dy, batch * out_features() * sizeof(float));
-  backward(ws, x, batch, ws.scratch.grad_a.data(), false, dx);
+  backward(ws, x, batch, ws.scratch.grad_a.data(), false, dx, step);
   return Status::Ok();
 }
 
 Status Net::loss_and_grad(const float* x, const float* y, size_t batch, bool update_stats,
-                          StepResult* res) {
+                          uint64_t step, StepResult* res) {
   Status st = check_batch(batch, Mode::kTraining);
   if (!st.ok()) return st;
   Workspace& ws = *train_ws_;
-  forward(ws, x, batch, Mode::kTraining, blocks_.size(), true);
+  forward(ws, x, batch, Mode::kTraining, blocks_.size(), true, step);
   bool logits = false;
-  st = loss_forward(ws, y, batch, res, ws.scratch.grad_a.data(), &logits);
+  st = loss_forward(ws, y, batch, Mode::kTraining, res, ws.scratch.grad_a.data(), &logits);
   if (!st.ok()) return st;
   if (update_stats) update_moving(ws, batch);
-  backward(ws, x, batch, ws.scratch.grad_a.data(), logits, nullptr);
+  backward(ws, x, batch, ws.scratch.grad_a.data(), logits, nullptr, step);
   return Status::Ok();
 }
 
 Status Net::train_step_once(const float* x, const float* y, size_t batch, double iteration,
                             StepResult* res) {
-  Status st = loss_and_grad(x, y, batch, true, res);
+  // The optimizer's step count keys dropout: the same step draws the same masks after a rebuild.
+  Status st = loss_and_grad(x, y, batch, true, static_cast<uint64_t>(iteration), res);
   if (!st.ok()) return st;
   packed_->changed();  // the packed kernels are stale
   optimizer_step(opt_, params_, iteration, &opt_pieces_);

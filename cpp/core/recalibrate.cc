@@ -25,7 +25,7 @@ Status Net::recalibrate(const float* x, size_t n, size_t batch_size) {
     for (size_t r0 = 0; r0 < n; r0 += batch_size) {
       const size_t rows = std::min(batch_size, n - r0);
       const float* xb = x + r0 * in_features();
-      forward(ws, xb, rows, Mode::kInference, k, false);  // earlier blocks, already recalibrated
+      forward(ws, xb, rows, Mode::kInference, k, false, 0);  // earlier blocks, already recalibrated
       const float* X = k == 0 ? xb : ws.b[k - 1].out.data();
       std::vector<float> a(rows * F);
       block_bn_input(K, s, X, rows, a.data());

@@ -97,5 +97,10 @@ bool step_tune_default() {
   return v;
 }
 
+bool fuse_default() {
+  static const bool v = on_unless_zero("DENSENORM_FUSE");
+  return v;
+}
+
 }  // namespace settings
 }  // namespace densenorm

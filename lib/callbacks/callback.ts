@@ -2,7 +2,7 @@
  * The Callback base class (tfjs's BaseCallback, Keras's Callback) and what the built-in callbacks
  * share: the model they act on, and the monitor logic of Keras 3's MonitorCallback.
  */
-import type { Callbacks, FitParams, Logs } from '../models/training';
+import type { Callbacks, FitParams, Logs } from '../models/callback_api';
 import type { Optimizer } from '../optimizers/optimizer';
 import type { Tensor, TensorLike } from '../tensor';
 import { checkNumber, checkObject, checkString, checkUnknownKeys, rangeError } from '../validate';

@@ -1,6 +1,7 @@
 /** Standalone activation, e.g. after a BatchNormalization (Dense -> BN -> relu). */
 import { ActivationName, checkActivation } from '../activations';
 import { checkObject, checkUnknownKeys, typeError } from '../validate';
+import type { NativeOp } from '../native';
 import { BASE_LAYER_KEYS, Layer, LayerArgs, WeightSpec } from './layer';
 import { registerClass } from './serialization';
 
@@ -40,6 +41,10 @@ export class Activation extends Layer {
 
   getConfig(): Record<string, unknown> {
     return { ...this.baseConfig(), activation: this.activation };
+  }
+
+  toOps(): NativeOp[] {
+    return [{ op: 'activation', activation: this.activation }];
   }
 
   /** Inverse of getConfig(). */

@@ -4,7 +4,8 @@
  */
 import { getInitializer, Initializer, InitializerSpec } from '../initializers';
 import { checkBoolean, checkNumber, checkObject, checkOneOf, checkUnknownKeys, rangeError, typeError } from '../validate';
-import { BASE_LAYER_KEYS, Layer, LayerArgs, WeightSpec } from './layer';
+import type { NativeOp } from '../native';
+import { BASE_LAYER_KEYS, Layer, LayerArgs, OpContext, WeightSpec } from './layer';
 import { registerClass } from './serialization';
 
 export interface BatchNormalizationLayerArgs extends LayerArgs {
@@ -126,6 +127,26 @@ export class BatchNormalization extends Layer {
 
   outputDim(inputDim: number): number {
     return inputDim;
+  }
+
+  toOps(ctx?: OpContext): NativeOp[] {
+    // No momentum: the moving statistics are the cumulative average (numBatches counts).
+    const op: NativeOp = { op: 'batchNormalization', epsilon: this.epsilon, trainable: this.trainable };
+    if (this.momentum !== null) op.momentum = this.momentum;
+    if (ctx) {
+      const gamma = this.weightValue('gamma');
+      const beta = this.weightValue('beta');
+      Object.assign(op, {
+        gamma,
+        beta,
+        movingMean: this.weightValue('moving_mean'),
+        movingVariance: this.weightValue('moving_variance'),
+        numBatches: this.numBatchesTracked,
+      });
+      if (this.trainable && gamma) op.gradGamma = ctx.grad(gamma);
+      if (this.trainable && beta) op.gradBeta = ctx.grad(beta);
+    }
+    return [op];
   }
 
   getConfig(): Record<string, unknown> {

@@ -3,7 +3,8 @@ import { ActivationName, checkActivation } from '../activations';
 import { getInitializer, Initializer, InitializerSpec } from '../initializers';
 import { checkBoolean, checkObject, checkPositiveInt, checkUnknownKeys, rangeError, typeError } from '../validate';
 import { MAX_FEATURES } from '../limits';
-import { BASE_LAYER_KEYS, Layer, LayerArgs, WeightSpec } from './layer';
+import type { NativeOp } from '../native';
+import { BASE_LAYER_KEYS, Layer, LayerArgs, OpContext, WeightSpec } from './layer';
 import { registerClass } from './serialization';
 
 export interface DenseLayerArgs extends LayerArgs {
@@ -104,6 +105,18 @@ export class Dense extends Layer {
       kernelInitializer: { ...this.kernelInitializer.config },
       biasInitializer: { ...this.biasInitializer.config },
     };
+  }
+
+  toOps(ctx?: OpContext): NativeOp[] {
+    const op: NativeOp = { op: 'dense', units: this.units, activation: this.activation, trainable: this.trainable };
+    if (ctx) {
+      const kernel = this.weightValue('kernel');
+      const bias = this.weightValue('bias');
+      Object.assign(op, { kernel, bias });
+      if (this.trainable && kernel) op.gradKernel = ctx.grad(kernel);
+      if (this.trainable && bias) op.gradBias = ctx.grad(bias);
+    }
+    return [op];
   }
 
   /** Inverse of getConfig(). */

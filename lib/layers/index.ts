@@ -6,6 +6,7 @@
 import { Dense, DenseLayerArgs } from './dense';
 import { BatchNormalization, BatchNormalizationLayerArgs } from './batch_normalization';
 import { Activation, ActivationLayerArgs } from './activation';
+import { Dropout, DropoutLayerArgs } from './dropout';
 import { registeredClassNames } from './serialization';
 
 export { Layer } from './layer';
@@ -16,11 +17,13 @@ export { BatchNormalization } from './batch_normalization';
 export type { BatchNormalizationLayerArgs } from './batch_normalization';
 export { Activation } from './activation';
 export type { ActivationLayerArgs } from './activation';
+export { Dropout } from './dropout';
+export type { DropoutLayerArgs } from './dropout';
 export { layerFromConfig, registerClass, registeredClassNames } from './serialization';
 export type { LayerFromConfig } from './serialization';
 
 /** The built-in layer class names (registeredClassNames() also lists classes registered later). */
-export type LayerClassName = 'Dense' | 'BatchNormalization' | 'Activation';
+export type LayerClassName = 'Dense' | 'BatchNormalization' | 'Activation' | 'Dropout';
 export const LAYER_CLASS_NAMES: readonly LayerClassName[] = Object.freeze(registeredClassNames() as LayerClassName[]);
 
 /** Fully connected layer. */
@@ -36,4 +39,9 @@ export function batchNormalization(args?: BatchNormalizationLayerArgs): BatchNor
 /** Standalone activation layer. */
 export function activation(args: ActivationLayerArgs): Activation {
   return new Activation(args);
+}
+
+/** Inverted dropout: zeroes `rate` of the values while training, identity at inference. */
+export function dropout(args: DropoutLayerArgs): Dropout {
+  return new Dropout(args);
 }

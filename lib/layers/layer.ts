@@ -5,6 +5,7 @@
  * in place (setWeightValues), never replaced.
  */
 import { DensenormError } from '../errors';
+import type { NativeOp } from '../native';
 import { MAX_FEATURES, MAX_WEIGHT_ELEMENTS } from '../limits';
 import { shapeSize } from '../util/shape';
 import {
@@ -28,6 +29,14 @@ export interface LayerWeight {
   value: Float32Array;
   /** False for moving statistics and for every weight of a layer with trainable = false. */
   trainable: boolean;
+}
+
+/**
+ * What toOps needs to hand a built layer's arrays to the native graph: the gradient buffer of
+ * a trainable weight (which also makes the weight an optimizer slot).
+ */
+export interface OpContext {
+  grad(value: Float32Array): Float32Array;
 }
 
 /** Options shared by every layer. */
@@ -132,6 +141,17 @@ export abstract class Layer {
 
   /** JSON-serializable constructor arguments (camelCase, tfjs names). */
   abstract getConfig(): Record<string, unknown>;
+
+  /**
+   * What the layer computes, as native ops (cpp/core/ops/<op>.cc). Without ctx: the attributes
+   * only, enough to plan the fusion; with ctx (built layers): the arrays too.
+   */
+  abstract toOps(ctx?: OpContext): NativeOp[];
+
+  /** The built weight named `name`, or undefined. */
+  protected weightValue(name: string): Float32Array | undefined {
+    return this._weights.find((w) => w.name === name)?.value;
+  }
 
   /** Config entries every layer has; subclasses spread this first. */
   protected baseConfig(): Record<string, unknown> {

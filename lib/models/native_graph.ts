@@ -1,12 +1,11 @@
 /**
- * The native graph (NativeNet) of a layer list: the layers' fused blocks turned into a native spec,
+ * The native graph (NativeNet) of a layer list: the layers' ops handed to the native core (which fuses them),
  * gradient buffers kept per weight, and the net cached until the layers or compile settings change.
  */
-import { ACT_CODES, LOSS_CODES, NativeBlockSpec, NativeNet, NativeNetSpec, NativeParamSlot, native } from '../native';
+import { LOSS_CODES, NativeNet, NativeNetSpec, NativeParamSlot, native } from '../native';
 import type { Layer } from '../layers/layer';
 import type { LossName } from '../losses';
 import type { Optimizer } from '../optimizers/optimizer';
-import { Block, fuse } from './fusion';
 
 /** The compile settings a native graph is built for. */
 export interface GraphSettings {
@@ -38,7 +37,7 @@ export class NativeGraph {
     }
     this.invalidate();
     this.weightsVersion = weightsVersionSum(layers);
-    const spec = nativeNetSpec(fuse(layers), inputDim, settings, (value) => this.gradFor(value));
+    const spec = nativeNetSpec(layers, inputDim, settings, (value) => this.gradFor(value));
     this.net = new native.NativeNet(spec);
     this.key = key;
     return this.net;
@@ -73,77 +72,43 @@ function weightsVersionSum(layers: readonly Layer[]): number {
 }
 
 /**
- * The native spec of fused blocks: the one place that translates layers for the native core.
- * gradFor gives each trainable weight its gradient buffer; with settings, every such weight also
- * becomes an optimizer slot.
+ * The native spec of a layer list: each layer's ops (Layer.toOps), the one place that hands
+ * layers to the native core. gradFor gives each trainable weight its gradient buffer; with
+ * settings, every such weight also becomes an optimizer slot.
  */
 export function nativeNetSpec(
-  blocks: readonly Block[],
+  layers: readonly Layer[],
   inputDim: number,
   settings: GraphSettings | undefined,
   gradFor: (value: Float32Array) => Float32Array,
 ): NativeNetSpec {
   const params: NativeParamSlot[] = [];
-  const specs: NativeBlockSpec[] = [];
-  let dim = inputDim;
-  const slot = (value: Float32Array): Float32Array => {
-    const grad = gradFor(value);
-    if (settings) {
-      const [state1, state2] = settings.optimizer.stateFor(value);
-      params.push({ value, grad, state1, state2 });
-    }
-    return grad;
+  const ctx = {
+    grad(value: Float32Array): Float32Array {
+      const grad = gradFor(value);
+      if (settings) {
+        const [state1, state2] = settings.optimizer.stateFor(value);
+        params.push({ value, grad, state1, state2 });
+      }
+      return grad;
+    },
   };
-  for (const b of blocks) {
-    const out = b.dense ? b.dense.units : dim;
-    const spec: NativeBlockSpec = {
-      in: dim,
-      out,
-      denseTrainable: false,
-      preAct: ACT_CODES[b.preAct],
-      postAct: ACT_CODES[b.postAct],
-    };
-    if (b.dense) {
-      const w = weightMap(b.dense);
-      spec.kernel = w.kernel;
-      spec.bias = w.bias;
-      spec.denseTrainable = b.dense.trainable;
-      if (b.dense.trainable) {
-        spec.gradKernel = slot(w.kernel);
-        if (w.bias) spec.gradBias = slot(w.bias);
-      }
-    }
-    if (b.bn) {
-      const w = weightMap(b.bn);
-      spec.bn = {
-        gamma: w.gamma,
-        beta: w.beta,
-        movingMean: w.moving_mean,
-        movingVariance: w.moving_variance,
-        numBatches: b.bn.numBatchesTracked,
-        epsilon: b.bn.epsilon,
-        momentum: b.bn.momentum ?? 0,
-        cumulative: b.bn.momentum === null,
-        trainable: b.bn.trainable,
-      };
-      if (b.bn.trainable) {
-        if (w.gamma) spec.bn.gradGamma = slot(w.gamma);
-        if (w.beta) spec.bn.gradBeta = slot(w.beta);
-      }
-    }
-    specs.push(spec);
-    dim = out;
-  }
   return {
-    blocks: specs,
+    inputFeatures: inputDim,
+    ops: layers.flatMap((l) => l.toOps(ctx)),
     loss: LOSS_CODES[settings ? settings.loss : 'meanSquaredError'],
     optimizer: settings ? settings.optimizer.nativeSpec() : { type: 0, learningRate: 0 },
     params,
   };
 }
 
-function weightMap(l: Layer): Record<string, Float32Array> {
-  const m: Record<string, Float32Array> = {};
-  for (const w of l.weights) m[w.name] = w.value;
-  return m;
+/** The layers each native block runs, as the core fuses them (names per block). */
+export function fusedLayerGroups(layers: readonly Layer[]): string[][] {
+  const owner: Layer[] = [];
+  const ops = layers.flatMap((l) => {
+    const o = l.toOps();
+    for (let i = 0; i < o.length; i++) owner.push(l);
+    return o;
+  });
+  return native.fusionGroups(ops).map((g) => [...new Set(g.map((i) => owner[i].name))]);
 }

@@ -12,8 +12,7 @@ import { LossName, checkLoss } from '../losses';
 import { Tensor, TensorLike, toTensor2D } from '../tensor';
 import { Rng, globalRng, identityOrder } from '../random';
 import { checkObject, checkUnknownKeys, typeError } from '../validate';
-import { fuse } from './fusion';
-import { NativeGraph } from './native_graph';
+import { fusedLayerGroups, NativeGraph } from './native_graph';
 import { FitArgs, History, epochRun, hasTrainableBatchNorm, parseFitArgs, planBatches, trainEpochs } from './training';
 import { PREDICT_CHUNK, checkFinite, checkTrainRows, holdOut, inferenceChunk, maxRowsPerCall, targetTensor, wantsAccuracy, weightValues } from './inputs';
 import { evaluateChunks, predictChunks, predictChunksAsync } from './inference';
@@ -153,7 +152,7 @@ export class Sequential {
 
   /** The fused blocks, as layer-name groups (what runs as one native pass). */
   fusedBlocks(): string[][] {
-    return fuse(this._layers).map((b) => b.layers.map((l) => l.name));
+    return fusedLayerGroups(this._layers);
   }
 
   private needCompiled(what: string): Compiled {

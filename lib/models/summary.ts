@@ -1,6 +1,6 @@
 /** model.summary(): a Keras-like table of layers, output shapes and parameters, and the fused blocks. */
 import type { Layer } from '../layers/layer';
-import { fuse } from './fusion';
+import { fusedLayerGroups } from './native_graph';
 
 /** What the summary shows of a model (a structural type, so this module does not import Sequential). */
 export interface SummarizedModel {
@@ -33,7 +33,7 @@ export function printSummary(model: SummarizedModel, printFn: (line: string) => 
   printFn(`Total params: ${total}`);
   printFn(`Trainable params: ${trainable}`);
   printFn(`Non-trainable params: ${total - trainable}`);
-  const fused = fuse(layers).map((b) => b.layers.map((l) => l.name).join(' → '));
+  const fused = fusedLayerGroups(layers).map((g) => g.join(' → '));
   printFn(`Fused native blocks: ${fused.length}`);
   for (const f of fused) printFn(`  [${f}]`);
 }

@@ -9,57 +9,10 @@ import { NativeNet, StepResult, native } from '../native';
 import type { Optimizer } from '../optimizers/optimizer';
 import type { Rng } from '../random';
 import type { TensorLike } from '../tensor';
+import { Callbacks, FitParams, Logs, callEach } from './callback_api';
 import { checkBoolean, checkNonNegInt, checkNumber, checkObject, checkPositiveInt, checkUnknownKeys, describe, typeError } from '../validate';
 
-/**
- * Values passed to callbacks; `acc` only when compiled with metrics: ['accuracy']. Epoch logs also
- * carry `learning_rate`, the optimizer's rate during the epoch (as Keras 3).
- */
-export interface Logs {
-  loss: number;
-  acc?: number;
-  val_loss?: number;
-  val_acc?: number;
-  learning_rate?: number;
-  batch?: number;
-  size?: number;
-  [key: string]: number | undefined;
-}
-
-export interface Callbacks {
-  onEpochBegin?(epoch: number, logs?: Logs): void | Promise<void>;
-  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
-  onBatchBegin?(batch: number, logs?: Logs): void | Promise<void>;
-  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
-  onTrainBegin?(logs?: Logs): void | Promise<void>;
-  onTrainEnd?(logs?: Logs): void | Promise<void>;
-  /** Called by fit with the model, before onTrainBegin (as tfjs's BaseCallback.setModel). */
-  setModel?(model: unknown): void;
-  /** Called by fit with the run's parameters, before onTrainBegin. */
-  setParams?(params: FitParams): void;
-  /**
-   * Called when a training step's loss is NaN or ±Infinity (the step threw before writing anything,
-   * so the weights are those from before that batch). Returning true ends fit cleanly: the failed
-   * epoch is not recorded, onEpochEnd is not called for it, onTrainEnd is, and fit resolves with the
-   * history of the completed epochs. Otherwise fit rejects with the ERR_TRAINING error.
-   */
-  onNonFiniteLoss?(epoch: number, batch: number, error: DensenormError): boolean | Promise<boolean>;
-}
-
-/** What setParams receives (tfjs's callback params, plus Keras's `steps`). */
-export interface FitParams {
-  epochs: number;
-  initialEpoch: number;
-  /** Training rows per epoch. */
-  samples: number;
-  /** Batches per epoch. */
-  steps: number;
-  batchSize: number;
-  verbose: number;
-  doValidation: boolean;
-  /** The keys the epoch logs will have. */
-  metrics: string[];
-}
+export type { Callbacks, FitParams, Logs } from './callback_api';
 
 export interface FitArgs {
   /** Passes over the data. Default 1. */
@@ -121,6 +74,11 @@ export function parseFitArgs(args: FitArgs): FitOptions {
     for (const k of CALLBACK_KEYS) {
       const f = (cb as Record<string, unknown>)[k];
       if (f !== undefined && typeof f !== 'function') throw typeError('a function', `callbacks.${k}`, f);
+    }
+    const c = cb as Callbacks;
+    if (c.observesBatches !== undefined && typeof c.observesBatches !== 'boolean') throw typeError('a boolean', 'callbacks.observesBatches', c.observesBatches);
+    if (c.observesBatches && c.onBatchBegin) {
+      throw new TypeError('Expected no onBatchBegin on a callback with observesBatches: true (it watches batches after they ran) but received one');
     }
   }
   return { epochs, batchSize, shuffle, initialEpoch, validationSplit, validationData: a.validationData, seed, callbacks, signal: a.signal, verbose: a.verbose };
@@ -284,7 +242,7 @@ export interface EpochTotals {
 /** The buffers of an epoch, sized for its plan: bounds for the native loop, or one batch's rows. */
 export function epochRun(args: EpochRunArgs): EpochRun {
   const { plan } = args;
-  const perBatch = args.callbacks.some((cb) => cb.onBatchBegin !== undefined || cb.onBatchEnd !== undefined);
+  const perBatch = args.callbacks.some((cb) => !cb.observesBatches && (cb.onBatchBegin !== undefined || cb.onBatchEnd !== undefined));
   const bounds = new Int32Array(perBatch ? 0 : 2 * plan.batches);
   for (let b = 0; b < bounds.length / 2; b++) {
     bounds[2 * b] = plan.startOf(b);
@@ -298,17 +256,6 @@ export function epochRun(args: EpochRunArgs): EpochRun {
     bx: new Float32Array(perBatch ? plan.maxSize * args.inDim : 0),
     by: new Float32Array(perBatch ? plan.maxSize * args.yPerRow : 0),
   };
-}
-
-/** Calls f on every callback in order, awaiting each, with the callback window open meanwhile. */
-export async function callEach(run: EpochRunArgs, f: (cb: Callbacks) => unknown): Promise<void> {
-  if (run.callbacks.length === 0) return;
-  run.callbackWindow?.(true);
-  try {
-    for (const cb of run.callbacks) await f(cb);
-  } finally {
-    run.callbackWindow?.(false);
-  }
 }
 
 /** One epoch of training steps over run.order; throws trainingError at a failing step. */
@@ -325,7 +272,9 @@ async function runNativeEpoch(run: EpochRun, epoch: number): Promise<EpochTotals
   const net = run.net();
   net.setLearningRate(optimizer.learningRate);
   run.stop[0] = run.stopRequested() ? 1 : 0;
-  const r = await net.trainBatchesAsync(run.x, run.y, run.yPerRow, run.order, bounds, optimizer.iterations + 1, run.stop, batchOut);
+  const watch = batchWatchers(run);
+  const r = await net.trainBatchesAsync(run.x, run.y, run.yPerRow, run.order, bounds, optimizer.iterations + 1, run.stop, batchOut, watch?.progress);
+  if (watch) await watch.flush(r.done);
   const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: r.done };
   for (let b = 0; b < r.done; b++) {
     t.lossSum += batchOut[3 * b] * plan.sizeOf(b);
@@ -335,6 +284,40 @@ async function runNativeEpoch(run: EpochRun, epoch: number): Promise<EpochTotals
   optimizer.iterations += r.done;
   if (r.error !== undefined) throw trainingError(epoch, r.done, r.error, new Error(r.error));
   return t;
+}
+
+/**
+ * The onBatchEnd calls of observesBatches callbacks during a native epoch: batches reported done
+ * get their logs from batchOut, in order, each call awaited before the next; flush delivers the
+ * rest once the epoch's hop has returned and waits for all of them (the first error is thrown).
+ */
+function batchWatchers(run: EpochRun): { progress(done: number): void; flush(done: number): Promise<void> } | undefined {
+  const watchers = run.callbacks.filter((cb) => cb.observesBatches && cb.onBatchEnd);
+  if (watchers.length === 0) return undefined;
+  let told = 0;
+  let chain: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  const tell = (done: number): void => {
+    for (; told < done; told++) {
+      const b = told;
+      const n = run.plan.sizeOf(b);
+      const logs: Logs = { batch: b, size: n, loss: run.batchOut[3 * b] };
+      if (run.accuracy) logs.acc = run.batchOut[3 * b + 2] > 0 ? run.batchOut[3 * b + 1] / run.batchOut[3 * b + 2] : NaN;
+      for (const cb of watchers) {
+        chain = chain.then(() => cb.onBatchEnd!(b, { ...logs })).catch((e) => {
+          failure ??= e;
+        });
+      }
+    }
+  };
+  return {
+    progress: tell,
+    async flush(done: number) {
+      tell(done);
+      await chain;
+      if (failure !== undefined) throw failure;
+    },
+  };
 }
 
 /** Batch by batch, with onBatchBegin / onBatchEnd around each native step. */

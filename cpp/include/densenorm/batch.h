@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "densenorm/model.h"
@@ -38,8 +39,9 @@ struct BatchPlan {
 // loss, correct and count of batch b to out[3b ..]. Stops before a batch once *stop != 0 (written
 // by another thread between batches) and at a failing step, whose Status it returns; *done
 // counts the batches that ran. The failing batch changed nothing. Indices must be in range (the
-// caller checks).
+// caller checks). on_batch, when set, is called with *done after each batch (on this thread).
 Status train_batches(Net& net, const TrainingRows& rows, const BatchPlan& plan, double iteration0,
-                     const int32_t* stop, double* out, size_t* done);
+                     const int32_t* stop, double* out, size_t* done,
+                     const std::function<void(size_t)>& on_batch = nullptr);
 
 }  // namespace densenorm

@@ -2,6 +2,7 @@
 // fused block. Parameters, gradients and optimizer state live in caller-owned memory.
 #pragma once
 #include <cstddef>
+#include <memory>
 
 #include "densenorm/kernels.h"
 
@@ -48,7 +49,10 @@ struct ParamSlot {
   size_t size = 0;
 };
 
-// One fused block: [Dense(W, b)] → pre_act → [BatchNorm] → post_act, each part optional.
+class Epilogue;  // core/epilogue.h
+
+// One fused block: [Dense(W, b)] → pre_act → [BatchNorm] → post_act → [epilogue], each part
+// optional.
 struct BlockSpec {
   size_t in = 0, out = 0;  // features; without Dense, in == out
   // Dense (kernel == nullptr: none). kernel is [in × out] row-major (Keras order).
@@ -72,6 +76,7 @@ struct BlockSpec {
   float* grad_gamma = nullptr;
   float* grad_beta = nullptr;
   Act post_act = Act::linear;
+  std::shared_ptr<const Epilogue> epilogue;  // e.g. dropout; nullptr: none
 
   // Normalizes with this batch's statistics (training a trainable BN), not the moving ones.
   bool bn_batch_stats(Mode m) const { return has_bn && bn_trainable && m == Mode::kTraining; }

@@ -6,11 +6,13 @@
 // workspaces. The core never throws: every entry returns a Status.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "densenorm/model.h"
+#include "densenorm/ops.h"
 #include "densenorm/status.h"
 
 namespace densenorm {
@@ -27,7 +29,14 @@ class Net {
   static std::unique_ptr<Net> create(std::vector<BlockSpec> blocks, Loss loss,
                                      std::vector<ParamSlot> params, OptimizerConfig opt,
                                      Status* status);
+  // The same from an op list, grouped into blocks by fuse_ops (densenorm/ops.h).
+  static std::unique_ptr<Net> create(const std::vector<OpSpec>& ops, size_t in_features,
+                                     bool fuse, Loss loss, std::vector<ParamSlot> params,
+                                     OptimizerConfig opt, Status* status);
   ~Net();
+
+  // Which ops (indices into create's list) each block runs; empty when made from blocks.
+  const std::vector<std::vector<size_t>>& fused_groups() const { return groups_; }
 
   size_t in_features() const { return blocks_.front().in; }
   size_t out_features() const { return blocks_.back().out; }
@@ -37,13 +46,14 @@ class Net {
   // Inference-mode loss and accuracy counts.
   Status evaluate(const float* x, const float* y, size_t batch, StepResult* res);
   // Training-mode forward output (batch statistics); update_stats also updates moving stats.
-  Status forward_train(const float* x, size_t batch, bool update_stats, float* out);
+  // step keys dropout's masks (train_step uses its iteration).
+  Status forward_train(const float* x, size_t batch, bool update_stats, uint64_t step, float* out);
   // Forward (training mode, no stat update) + backward from a given output gradient dy;
   // fills every grad buffer and, if dx != nullptr, the input gradient. For kernel tests.
-  Status forward_backward(const float* x, size_t batch, const float* dy, float* dx);
+  Status forward_backward(const float* x, size_t batch, const float* dy, uint64_t step, float* dx);
   // Forward (training mode) + loss + backward; grads filled; no optimizer step.
   Status loss_and_grad(const float* x, const float* y, size_t batch, bool update_stats,
-                       StepResult* res);
+                       uint64_t step, StepResult* res);
   // One full training step: forward, loss, backward, optimizer update (iteration is Adam's t,
   // 1-based). Moving statistics are never touched by the optimizer.
   Status train_step(const float* x, const float* y, size_t batch, double iteration,
@@ -76,11 +86,11 @@ class Net {
   void release_infer_ws(std::unique_ptr<Workspace> ws);
   // Runs blocks [0, upto) on x; keep_logits: the loss will read the last block's logits.
   void forward(Workspace& ws, const float* x, size_t batch, Mode mode, size_t upto,
-               bool keep_logits);
+               bool keep_logits, uint64_t step);
   void backward(Workspace& ws, const float* x, size_t batch, float* dy_or_dlogits,
-                bool dy_is_logits, float* dx);
-  Status loss_forward(const Workspace& ws, const float* y, size_t batch, StepResult* res,
-                      float* grad, bool* grad_is_logits) const;
+                bool dy_is_logits, float* dx, uint64_t step);
+  Status loss_forward(const Workspace& ws, const float* y, size_t batch, Mode mode,
+                      StepResult* res, float* grad, bool* grad_is_logits) const;
   Status train_step_once(const float* x, const float* y, size_t batch, double iteration,
                          StepResult* res);
   // Folds the batch statistics of the last training forward into the moving statistics; run only
@@ -89,6 +99,7 @@ class Net {
   Status check_batch(size_t batch, Mode mode) const;
 
   std::vector<BlockSpec> blocks_;
+  std::vector<std::vector<size_t>> groups_;
   Loss loss_ = Loss::mean_squared_error;
   std::vector<ParamSlot> params_;
   std::vector<OptimizerPiece> opt_pieces_;  // optimizer_step's split, reused across steps

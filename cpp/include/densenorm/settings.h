@@ -41,5 +41,9 @@ bool packed_inference_default();
 // DENSENORM_STEP_TUNE: train_step times the pool against one thread; on unless "0".
 bool step_tune_default();
 
+// DENSENORM_FUSE: consecutive ops run as fused blocks; "0" runs every op in a block of its own
+// (the unfused plan, for comparing results).
+bool fuse_default();
+
 }  // namespace settings
 }  // namespace densenorm

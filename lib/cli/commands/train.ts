@@ -267,6 +267,8 @@ export async function train(argv: string[]): Promise<number> {
       signal: abort.signal,
       validationData: data.xVal && data.yVal ? [dn.tensor(data.xVal, [data.yVal.length, data.cols]), dn.tensor(data.yVal, [data.yVal.length, 1])] : undefined,
       callbacks: {
+        // the bar only watches: fit keeps its one native hop per epoch and reports batches as they finish
+        observesBatches: true,
         onEpochBegin: (epoch) => {
           epochStart = performance.now();
           seen = lossSum = correct = batches = 0;
