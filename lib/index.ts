@@ -12,12 +12,14 @@ import { loadModel as load } from './models/load';
 export { Tensor, TensorLike, tensor } from './tensor';
 export * as layers from './layers';
 export * as optimizers from './optimizers';
+export * as callbacks from './callbacks';
+export { Callback, EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, LearningRateScheduler, CSVLogger, TerminateOnNaN } from './callbacks';
 export { initializers } from './initializers';
 export { setSeed } from './random';
 export { DensenormError, DensenormErrorCode } from './errors';
 export { Layer, LayerWeight, Dense, BatchNormalization, Activation, Dropout } from './layers';
 export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
-export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, EvaluateResult } from './models/sequential';
+export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, FitParams, EvaluateResult } from './models/sequential';
 export { LossName } from './losses';
 export { ActivationName } from './activations';
 
