@@ -14,6 +14,8 @@ export * as layers from './layers';
 export * as optimizers from './optimizers';
 export * as schedules from './optimizers/schedules';
 export * as regularizers from './regularizers';
+export * as callbacks from './callbacks';
+export { Callback, EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, LearningRateScheduler, CSVLogger, TerminateOnNaN } from './callbacks';
 export { initializers } from './initializers';
 export { setSeed } from './random';
 export { DensenormError, DensenormErrorCode } from './errors';
@@ -21,7 +23,7 @@ export { Layer, LayerWeight, Dense, BatchNormalization, Activation, Dropout } fr
 export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
 export type { LearningRateSchedule, ScheduleConfig } from './optimizers/schedules';
 export { Regularizer, RegularizerSpec, RegularizerConfig } from './regularizers';
-export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, EvaluateResult } from './models/sequential';
+export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, FitParams, EvaluateResult } from './models/sequential';
 export { LossName } from './losses';
 export { ActivationName } from './activations';
 

@@ -97,7 +97,7 @@ describe(`metrics (isa=${isa})`, () => {
       const e = f.evaluate(xs, ys);
       const batches = [];
       const h = await f.fit(xs, ys, { epochs: 2, batchSize: 16, validationData: [xs, ys], callbacks: { onBatchEnd: (b, l) => batches.push(l) } });
-      expect(Object.keys(h.history).sort()).to.deep.equal(['auc', 'loss', 'mse', 'precision', 'val_auc', 'val_loss', 'val_mse', 'val_precision']);
+      expect(Object.keys(h.history).sort()).to.deep.equal(['auc', 'learning_rate', 'loss', 'mse', 'precision', 'val_auc', 'val_loss', 'val_mse', 'val_precision']);
       expect(h.history.auc[1]).to.be.closeTo(e.auc, 1e-12);
       expect(h.history.precision[0]).to.be.closeTo(e.precision, 1e-12);
       expect(h.history.mse[0]).to.be.closeTo(e.mse, 1e-9);

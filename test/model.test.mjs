@@ -114,11 +114,13 @@ describe(`Sequential model (isa=${isa})`, () => {
         expect(h.history[k], k).to.have.length(3);
         h.history[k].forEach((v) => expect(Number.isFinite(v), k).to.equal(true));
       }
+      // every epoch also logs the optimizer's rate, as Keras 3
+      expect(h.history.learning_rate).to.deep.equal([0.001, 0.001, 0.001]);
       // without metrics: no acc
       const m2 = bnClassifier();
       m2.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
       const h2 = await m2.fit(x, y, { epochs: 2, batchSize: 8 });
-      expect(Object.keys(h2.history)).to.deep.equal(['loss']);
+      expect(Object.keys(h2.history)).to.deep.equal(['loss', 'learning_rate']);
       expect(h2.history.loss).to.have.length(2);
     });
 

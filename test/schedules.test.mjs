@@ -242,3 +242,20 @@ describe('schedules: the rate each native step uses', () => {
     for (let j = 0; j < 2; j++) expect(bn[j]).to.be.closeTo(b[j], 1e-6);
   });
 });
+
+describe('schedules with callbacks and logs', () => {
+  it('history.learning_rate holds the schedule at each epoch start; rate-setting callbacks refuse a schedule at train begin', async () => {
+    // steps 0..2 are epoch 0 (0.1), 3..5 epoch 1 (0.05 from step 3 > boundary 2)
+    const m = linearModel(dn.optimizers.sgd({ learningRate: S.piecewiseConstantDecay({ boundaries: [2], values: [0.1, 0.05] }) }));
+    const h = await m.fit(X, Y, { epochs: 2, batchSize: 2, shuffle: false });
+    expect(h.history.learning_rate).to.deep.equal([0.1, 0.05]);
+    for (const cb of [dn.callbacks.reduceLROnPlateau({ monitor: 'loss' }), dn.callbacks.learningRateScheduler((epoch, lr) => lr)]) {
+      const before = m.getWeights().map((t) => Array.from(t.data));
+      let err;
+      try { await m.fit(X, Y, { epochs: 1, batchSize: 2, callbacks: [cb] }); } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(TypeError);
+      expect(err.message).to.match(/schedule/);
+      expect(m.getWeights().map((t) => Array.from(t.data))).to.deep.equal(before);
+    }
+  });
+});

@@ -30,5 +30,8 @@ export async function saveModel(model: SavableModel, dir: string): Promise<void>
   if (inputDim === undefined) {
     throw new Error('Cannot save a model whose input size is unknown; give the first layer an inputShape or fit it first');
   }
-  await writeModelFiles(dir, modelArtifacts(model, inputDim));
+  const artifacts = modelArtifacts(model, inputDim);
+  // Copied now: the files are written after an await, and a fit callback may resume training meanwhile.
+  artifacts.tensors = artifacts.tensors.map((t) => ({ ...t, data: t.data.slice() }));
+  await writeModelFiles(dir, artifacts);
 }

@@ -20,7 +20,7 @@ import { evaluateChunks, predictChunks, predictChunksAsync } from './inference';
 import { printSummary } from './summary';
 import { saveModel } from './save';
 
-export type { Callbacks, FitArgs, History, Logs } from './training';
+export type { Callbacks, FitArgs, FitParams, History, Logs } from './training';
 
 export interface CompileArgs {
   /** An optimizer object, or 'sgd' | 'adam' | 'rmsprop' with defaults. */
@@ -58,6 +58,8 @@ export class Sequential {
   private compiled?: Compiled;
   private readonly nativeGraph = new NativeGraph();
   private fitting = false;
+  /** While fit runs its callbacks: no native step is in flight, so weights may be read and set. */
+  private callbackWindow = false;
   private _stopTraining = false;
   private fitStop: Int32Array | undefined;
   /** Set to true (e.g. from a callback) to end fit() after the current batch. */
@@ -162,8 +164,11 @@ export class Sequential {
     return this.compiled;
   }
 
-  private notFitting(what: string): void {
-    if (this.fitting) throw new Error(`Cannot ${what} while fit() is running on this model; await it first`);
+  /** Throws while fit() runs, except (when inCallbacks) while fit awaits its callbacks between steps. */
+  private notFitting(what: string, inCallbacks = false): void {
+    if (this.fitting && !(inCallbacks && this.callbackWindow)) {
+      throw new Error(`Cannot ${what} while fit() is running on this model; await it first${inCallbacks ? ', or do it from a callback' : ''}`);
+    }
   }
 
   private maxRowsPerCall(): number {
@@ -195,7 +200,7 @@ export class Sequential {
 
   /** Inference with the moving statistics; rows are independent of each other. */
   predict(x: TensorLike, args: { batchSize?: number } = {}): Tensor {
-    this.notFitting('predict');
+    this.notFitting('predict', true);
     const xt = this.inputTensor(x);
     const chunk = inferenceChunk(args, 'predict', this.maxRowsPerCall());
     const net = this.graph(xt.shape[1]);
@@ -205,7 +210,7 @@ export class Sequential {
 
   /** predict() on a worker thread: the event loop stays free. */
   async predictAsync(x: TensorLike): Promise<Tensor> {
-    this.notFitting('predict');
+    this.notFitting('predict', true);
     const xt = this.inputTensor(x);
     const net = this.graph(xt.shape[1]);
     const outDim = this.outputDim!;
@@ -216,7 +221,7 @@ export class Sequential {
   /** evaluate() on a worker thread: the event loop stays free. */
   async evaluateAsync(x: TensorLike, y: TensorLike): Promise<EvaluateResult> {
     const c = this.needCompiled('evaluate');
-    this.notFitting('evaluate');
+    this.notFitting('evaluate', true);
     const xt = this.inputTensor(x);
     const net = this.graph(xt.shape[1]);
     const yt = this.targetTensor(y, xt.shape[0], c.loss);
@@ -230,7 +235,7 @@ export class Sequential {
   /** Loss (and accuracy when compiled with it) in inference mode. */
   evaluate(x: TensorLike, y: TensorLike, args: { batchSize?: number } = {}): EvaluateResult {
     const c = this.needCompiled('evaluate');
-    this.notFitting('evaluate');
+    this.notFitting('evaluate', true);
     const xt = this.inputTensor(x);
     const net = this.graph(xt.shape[1]);
     const yt = this.targetTensor(y, xt.shape[0], c.loss);
@@ -279,6 +284,7 @@ export class Sequential {
       stop: new Int32Array(1),
       stopRequested,
       callbacks: o.callbacks,
+      callbackWindow: (open) => { this.callbackWindow = open; },
     });
     this.fitStop = run.stop;
     const onAbort = (): void => { run.stop[0] = 1; };
@@ -287,9 +293,10 @@ export class Sequential {
     this.stopTraining = false;
     const validate = valX && valY ? () => evaluateChunks(this.nativeGraph.current!, valX, valY, valRows, inDim, Math.min(PREDICT_CHUNK, this.maxRowsPerCall()), c.metrics) : undefined;
     try {
-      return await trainEpochs(run, o, { rows, rng, accuracy: c.accuracy, validate });
+      return await trainEpochs(run, o, { rows, rng, accuracy: c.accuracy, validate, model: this });
     } finally {
       this.fitting = false;
+      this.callbackWindow = false;
       this.fitStop = undefined;
       signal?.removeEventListener('abort', onAbort);
     }
@@ -317,7 +324,7 @@ export class Sequential {
 
   /** Sets all weights (same order and shapes as getWeights), copying into the live arrays. */
   setWeights(weights: TensorLike[]): void {
-    this.notFitting('setWeights');
+    this.notFitting('setWeights', true);
     const values = weightValues(this._layers, weights);
     let i = 0;
     for (const l of this._layers) {
@@ -338,10 +345,11 @@ export class Sequential {
 
   /**
    * Writes model.json (architecture, configs, batch-norm conventions) and weights.safetensors
-   * into dir, creating it if needed; each file is replaced atomically.
+   * into dir, creating it if needed; each file is replaced atomically. The weights are copied
+   * before this returns, so a save started from a fit callback holds that moment's weights.
    */
   save(dir: string): Promise<void> {
-    this.notFitting('save');
+    this.notFitting('save', true);
     return saveModel(this, dir);
   }
 

@@ -10,34 +10,10 @@ import type { Optimizer } from '../optimizers/optimizer';
 import type { Rng } from '../random';
 import { MetricSums, NativeMetric } from '../metrics';
 import type { TensorLike } from '../tensor';
-import { checkBoolean, checkNonNegInt, checkNumber, checkObject, checkPositiveInt, checkUnknownKeys, typeError } from '../validate';
+import { Callbacks, FitParams, Logs, callEach } from './callback_api';
+import { checkBoolean, checkNonNegInt, checkNumber, checkObject, checkPositiveInt, checkUnknownKeys, describe, typeError } from '../validate';
 
-/** Values passed to callbacks; `acc` only when compiled with metrics: ['accuracy']. */
-export interface Logs {
-  loss: number;
-  acc?: number;
-  val_loss?: number;
-  val_acc?: number;
-  batch?: number;
-  size?: number;
-  [key: string]: number | undefined;
-}
-
-export interface Callbacks {
-  onEpochBegin?(epoch: number, logs?: Logs): void | Promise<void>;
-  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
-  onBatchBegin?(batch: number, logs?: Logs): void | Promise<void>;
-  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
-  onTrainBegin?(logs?: Logs): void | Promise<void>;
-  onTrainEnd?(logs?: Logs): void | Promise<void>;
-  /**
-   * true: onBatchEnd only watches (a progress bar, a log): it is fed from the native loop as
-   * batches finish, with the same logs, while training goes on without pausing for it, so fit
-   * keeps its one-hop-per-epoch speed. A stopTraining it sets takes effect at the next batch the
-   * loop starts. Such a callback may not have onBatchBegin.
-   */
-  observesBatches?: boolean;
-}
+export type { Callbacks, FitParams, Logs } from './callback_api';
 
 export interface FitArgs {
   /** Passes over the data. Default 1. */
@@ -68,7 +44,7 @@ export interface FitArgs {
 
 export interface History {
   epoch: number[];
-  history: { loss: number[]; acc?: number[]; val_loss?: number[]; val_acc?: number[]; [k: string]: number[] | undefined };
+  history: { loss: number[]; acc?: number[]; val_loss?: number[]; val_acc?: number[]; learning_rate?: number[]; [k: string]: number[] | undefined };
 }
 
 /** FitArgs checked, with their defaults filled in. */
@@ -87,7 +63,7 @@ export interface FitOptions {
   classWeight?: unknown;
 }
 
-const CALLBACK_KEYS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'];
+const CALLBACK_KEYS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd', 'setModel', 'setParams', 'onNonFiniteLoss'];
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'seed', 'initialEpoch', 'callbacks', 'signal', 'verbose', 'sampleWeight', 'classWeight'];
 
 export function parseFitArgs(args: FitArgs): FitOptions {
@@ -126,6 +102,7 @@ function newHistory(accuracy: boolean, validation: boolean): History {
     history.history.val_loss = [];
     if (accuracy) history.history.val_acc = [];
   }
+  history.history.learning_rate = [];
   return history;
 }
 
@@ -188,13 +165,46 @@ export function hasTrainableBatchNorm(layers: readonly Layer[]): boolean {
   return layers.some((l) => l instanceof BatchNormalization && l.trainable);
 }
 
+/** A failed training step's error, with where it failed and whether the loss was non-finite. */
+export interface TrainingError extends DensenormError {
+  readonly epoch: number;
+  readonly batch: number;
+  /** The loss was NaN or ±Infinity (rather than e.g. an invalid class id). */
+  readonly nonFiniteLoss: boolean;
+}
+
 /** The error for a failed training step; the native step checks the loss before it writes anything. */
-export function trainingError(epoch: number, batch: number, message: string, cause: unknown): DensenormError {
-  return new DensenormError(
+export function trainingError(epoch: number, batch: number, message: string, cause: unknown): TrainingError {
+  const err = new DensenormError(
     `Training failed at epoch ${epoch}, batch ${batch}: ${message}; the weights are left as they were before this batch`,
     'ERR_TRAINING',
     { cause },
   );
+  // cpp/core/loss.cc: Status::Training("the loss is not finite (...)").
+  return Object.assign(err, { epoch, batch, nonFiniteLoss: /loss is not finite/.test(message) });
+}
+
+/**
+ * The optimizer's learning rate as a number: the one place that reads it (logs, callbacks). A
+ * function (a schedule of the step, `schedule(step)`) is read at the optimizer's current step.
+ */
+export function learningRateOf(optimizer: Optimizer): number {
+  const lr = optimizer.learningRate as unknown;
+  if (typeof lr === 'number') return lr;
+  if (typeof lr === 'function') return Number((lr as (step: number) => number)(optimizer.iterations));
+  return NaN;
+}
+
+/** The learning rate when it is a plain number, which `who` may then overwrite; a TypeError otherwise. */
+export function plainLearningRate(optimizer: Optimizer | undefined, who: string): number {
+  if (optimizer === undefined) throw new Error(`${who} needs a compiled model (model.compile({ optimizer, loss }))`);
+  const lr = (optimizer.learningRateSchedule ?? optimizer.learningRate) as unknown;
+  if (typeof lr !== 'number') {
+    throw new TypeError(
+      `${who} sets optimizer.learningRate, which must then be a plain number, but it is ${describe(lr)}; a learning-rate schedule and ${who} cannot be combined`,
+    );
+  }
+  return lr;
 }
 
 /** What runEpoch needs; made once per fit by epochRun(). */
@@ -221,6 +231,8 @@ export interface EpochRunArgs {
   /** Whether to stop before the next batch (stopTraining or an aborted signal). */
   stopRequested(): boolean;
   callbacks: readonly Callbacks[];
+  /** Told true while callbacks run (no native step is in flight then), false after. */
+  callbackWindow?(open: boolean): void;
 }
 
 export interface EpochRun extends EpochRunArgs {
@@ -344,12 +356,12 @@ function batchWatchers(run: EpochRun): { progress(done: number): void; flush(don
 
 /** Batch by batch, with onBatchBegin / onBatchEnd around each native step. */
 async function runBatches(run: EpochRun, epoch: number): Promise<EpochTotals> {
-  const { plan, optimizer, callbacks, bx, by, bw, inDim, yPerRow } = run;
+  const { plan, optimizer, bx, by, bw, inDim, yPerRow } = run;
   const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: 0, metrics: new MetricSums(run.metrics) };
   for (let b = 0; b < plan.batches; b++) {
     if (run.stopRequested()) break; // set before this batch (as the native loop does)
     const n = plan.sizeOf(b);
-    for (const cb of callbacks) await cb.onBatchBegin?.(b);
+    await callEach(run, (cb) => cb.onBatchBegin?.(b));
     // Gathered natively: a typed-array view per row costs a large share of a small model's step.
     native.gatherRows(run.x, inDim, run.order, plan.startOf(b), n, bx);
     native.gatherRows(run.y, yPerRow, run.order, plan.startOf(b), n, by);
@@ -371,7 +383,7 @@ async function runBatches(run: EpochRun, epoch: number): Promise<EpochTotals> {
     const logs: Logs = { batch: b, size: n, loss: res.loss };
     if (run.accuracy) logs.acc = res.count > 0 ? res.correct / res.count : NaN;
     Object.assign(logs, t.metrics.values());
-    for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+    await callEach(run, (cb) => cb.onBatchEnd?.(b, logs));
     if (run.stopRequested()) break;
   }
   return t;
@@ -386,16 +398,57 @@ export interface EpochsArgs {
   accuracy: boolean;
   /** Loss and accuracy on the held-out rows after each epoch, if any. */
   validate?: () => { loss: number; acc: number; metrics: Record<string, number> };
+  /** Handed to each callback's setModel. */
+  model?: unknown;
+}
+
+/** The keys of fit's epoch logs, in their order. */
+function logKeys(accuracy: boolean, validation: boolean, metrics: readonly NativeMetric[]): string[] {
+  const train = [...(accuracy ? ['loss', 'acc'] : ['loss']), ...metrics.map((m) => m.key)];
+  return [...train, ...(validation ? train.map((k) => `val_${k}`) : []), 'learning_rate'];
+}
+
+/** Whether a callback asks fit to end cleanly on this failed step (TerminateOnNaN). */
+async function endsOnNonFinite(run: EpochRun, err: unknown): Promise<boolean> {
+  const t = err as Partial<TrainingError>;
+  if (!(err instanceof DensenormError) || !t.nonFiniteLoss) return false;
+  let end = false;
+  await callEach(run, async (cb) => {
+    if (cb.onNonFiniteLoss && (await cb.onNonFiniteLoss(t.epoch!, t.batch!, err))) end = true;
+  });
+  return end;
 }
 
 /** fit's epochs: callbacks, shuffling, runEpoch, validation, history and the verbose line. */
 export async function trainEpochs(run: EpochRun, o: FitOptions, e: EpochsArgs): Promise<History> {
   const history = newHistory(e.accuracy, e.validate !== undefined);
-  for (const cb of o.callbacks) await cb.onTrainBegin?.();
+  const params: FitParams = {
+    epochs: o.initialEpoch + o.epochs, // as Keras and tfjs: the epoch index fit runs up to
+    initialEpoch: o.initialEpoch,
+    samples: e.rows,
+    steps: run.plan.batches,
+    batchSize: o.batchSize,
+    verbose: o.verbose ?? 0,
+    doValidation: e.validate !== undefined,
+    metrics: logKeys(e.accuracy, e.validate !== undefined, run.metrics),
+  };
+  for (const cb of o.callbacks) {
+    cb.setModel?.(e.model);
+    cb.setParams?.(params);
+  }
+  await callEach(run, (cb) => cb.onTrainBegin?.());
   for (let epoch = o.initialEpoch; epoch < o.initialEpoch + o.epochs; epoch++) {
-    for (const cb of o.callbacks) await cb.onEpochBegin?.(epoch);
+    await callEach(run, (cb) => cb.onEpochBegin?.(epoch));
+    // Read after onEpochBegin, where a learningRateScheduler sets it.
+    const learningRate = learningRateOf(run.optimizer);
     if (o.shuffle) e.rng.shuffle(run.order);
-    const t = await runEpoch(run, epoch);
+    let t: EpochTotals;
+    try {
+      t = await runEpoch(run, epoch);
+    } catch (err) {
+      if (await endsOnNonFinite(run, err)) break;
+      throw err;
+    }
     const logs: Logs = { loss: t.lossSum / e.rows };
     if (e.accuracy) logs.acc = t.correct / t.count;
     Object.assign(logs, t.metrics.values());
@@ -405,11 +458,12 @@ export async function trainEpochs(run: EpochRun, o: FitOptions, e: EpochsArgs): 
       if (e.accuracy) logs.val_acc = v.acc;
       for (const [key, value] of Object.entries(v.metrics)) logs[`val_${key}`] = value;
     }
+    logs.learning_rate = learningRate;
     recordEpoch(history, epoch, logs);
     if (o.verbose) process.stderr.write(`Epoch ${epoch + 1}/${o.initialEpoch + o.epochs} ${formatLogs(logs)}\n`);
-    for (const cb of o.callbacks) await cb.onEpochEnd?.(epoch, logs);
+    await callEach(run, (cb) => cb.onEpochEnd?.(epoch, logs));
     if (run.stopRequested()) break;
   }
-  for (const cb of o.callbacks) await cb.onTrainEnd?.();
+  await callEach(run, (cb) => cb.onTrainEnd?.());
   return history;
 }
