@@ -88,10 +88,10 @@ describe(`metrics (isa=${isa})`, () => {
     });
 
     it('fit logs the metrics per epoch, with val_ keys, as the state over all batches', async () => {
-      // learning rate ~0 and no batch norm: the training outputs are predict's, so the epoch's
+      // learning rate 0 and no batch norm: the training outputs are predict's, so the epoch's
       // metric over its batches equals evaluate on the training rows
       const f = dn.sequential({ layers: [dn.layers.dense({ units: 6, inputShape: [4], activation: 'tanh' }), dn.layers.dense({ units: 1, activation: 'sigmoid' })] });
-      f.compile({ optimizer: dn.optimizers.sgd({ learningRate: 1e-30 }) /* no update: below every weight's ulp */, loss: 'binaryCrossentropy', metrics: ['auc', 'precision', 'mse'] });
+      f.compile({ optimizer: dn.optimizers.sgd({ learningRate: 0 }), loss: 'binaryCrossentropy', metrics: ['auc', 'precision', 'mse'] });
       const xs = dn.tensor(x, [ROWS, 4]);
       const ys = dn.tensor(t, [ROWS, 1]);
       const e = f.evaluate(xs, ys);
@@ -160,10 +160,10 @@ describe(`sample and class weights (isa=${isa})`, () => {
   const fit = (m, extra = {}) => m.fit(dn.tensor(x, [ROWS, F]), dn.tensor(onehot, [ROWS, 3]), { epochs: 2, batchSize: 20, seed: 4, ...extra });
   const weights = (m) => m.getWeights().map((t) => Array.from(t.data));
 
-  it('the loss is Σ wᵢ·lossᵢ / batch (one batch, learning rate ~0, no batch norm)', async () => {
+  it('the loss is Σ wᵢ·lossᵢ / batch (one batch, learning rate 0, no batch norm)', async () => {
     dn.setSeed(2);
     const m = dn.sequential({ layers: [dn.layers.dense({ units: 3, inputShape: [F], activation: 'softmax' })] });
-    m.compile({ optimizer: dn.optimizers.sgd({ learningRate: 1e-30 }) /* no update: below every weight's ulp */, loss: 'categoricalCrossentropy' });
+    m.compile({ optimizer: dn.optimizers.sgd({ learningRate: 0 }), loss: 'categoricalCrossentropy' });
     const p = m.predict(dn.tensor(x, [ROWS, F])).data;
     const w = Array.from({ length: ROWS }, (_, i) => (i % 4) * 0.5);
     let want = 0;
