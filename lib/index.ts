@@ -17,7 +17,7 @@ export { setSeed } from './random';
 export { DensenormError, DensenormErrorCode } from './errors';
 export { Layer, LayerWeight, Dense, BatchNormalization, Activation, Dropout } from './layers';
 export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
-export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, EvaluateResult } from './models/sequential';
+export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, EvaluateResult, Dataset, DatasetBatch, FitDatasetArgs } from './models/sequential';
 export { LossName } from './losses';
 export { ActivationName } from './activations';
 

@@ -7,7 +7,6 @@ import { BatchNormalization } from '../layers/batch_normalization';
 import type { Layer } from '../layers/layer';
 import { NativeNet, StepResult, native } from '../native';
 import type { Optimizer } from '../optimizers/optimizer';
-import type { Rng } from '../random';
 import type { TensorLike } from '../tensor';
 import { checkBoolean, checkNonNegInt, checkNumber, checkObject, checkPositiveInt, checkUnknownKeys, typeError } from '../validate';
 
@@ -225,6 +224,40 @@ export interface EpochTotals {
   correct: number;
   count: number;
   batches: number;
+  /** Rows trained on. */
+  rows: number;
+}
+
+/** What one training step with its callbacks needs (fit's epoch run, or fitDataset's). */
+export interface StepContext {
+  optimizer: Optimizer;
+  accuracy: boolean;
+  net(): NativeNet;
+  callbacks: readonly Callbacks[];
+}
+
+/**
+ * Batch b of an epoch as one native step, onBatchEnd after it (onBatchBegin is the caller's, before
+ * it gathers the rows); adds the step to t. Shared by fit's per-batch path and fitDataset.
+ */
+export async function stepBatch(c: StepContext, epoch: number, b: number, x: Float32Array, n: number, y: Float32Array, t: EpochTotals): Promise<void> {
+  const net = c.net();
+  net.setLearningRate(c.optimizer.learningRate);
+  let res: StepResult;
+  try {
+    res = await net.trainStepAsync(x, n, y, c.optimizer.iterations + 1);
+  } catch (e) {
+    throw trainingError(epoch, b, (e as Error).message, e);
+  }
+  c.optimizer.iterations++;
+  t.lossSum += res.loss * n;
+  t.correct += res.correct;
+  t.count += res.count;
+  t.batches++;
+  t.rows += n;
+  const logs: Logs = { batch: b, size: n, loss: res.loss };
+  if (c.accuracy) logs.acc = res.count > 0 ? res.correct / res.count : NaN;
+  for (const cb of c.callbacks) await cb.onBatchEnd?.(b, logs);
 }
 
 /** The buffers of an epoch, sized for its plan: bounds for the native loop, or one batch's rows. */
@@ -263,8 +296,9 @@ async function runNativeEpoch(run: EpochRun, epoch: number): Promise<EpochTotals
   const watch = batchWatchers(run);
   const r = await net.trainBatchesAsync(run.x, run.y, run.yPerRow, run.order, bounds, optimizer.iterations + 1, run.stop, batchOut, watch?.progress);
   if (watch) await watch.flush(r.done);
-  const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: r.done };
+  const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: r.done, rows: 0 };
   for (let b = 0; b < r.done; b++) {
+    t.rows += plan.sizeOf(b);
     t.lossSum += batchOut[3 * b] * plan.sizeOf(b);
     t.correct += batchOut[3 * b + 1];
     t.count += batchOut[3 * b + 2];
@@ -310,8 +344,8 @@ function batchWatchers(run: EpochRun): { progress(done: number): void; flush(don
 
 /** Batch by batch, with onBatchBegin / onBatchEnd around each native step. */
 async function runBatches(run: EpochRun, epoch: number): Promise<EpochTotals> {
-  const { plan, optimizer, callbacks, bx, by, inDim, yPerRow } = run;
-  const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: 0 };
+  const { plan, callbacks, bx, by, inDim, yPerRow } = run;
+  const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: 0, rows: 0 };
   for (let b = 0; b < plan.batches; b++) {
     if (run.stopRequested()) break; // set before this batch (as the native loop does)
     const n = plan.sizeOf(b);
@@ -319,57 +353,44 @@ async function runBatches(run: EpochRun, epoch: number): Promise<EpochTotals> {
     // Gathered natively: a typed-array view per row costs a large share of a small model's step.
     native.gatherRows(run.x, inDim, run.order, plan.startOf(b), n, bx);
     native.gatherRows(run.y, yPerRow, run.order, plan.startOf(b), n, by);
-    const net = run.net();
-    net.setLearningRate(optimizer.learningRate);
-    let res: StepResult;
-    try {
-      res = await net.trainStepAsync(bx.subarray(0, n * inDim), n, by.subarray(0, n * yPerRow), optimizer.iterations + 1);
-    } catch (e) {
-      throw trainingError(epoch, b, (e as Error).message, e);
-    }
-    optimizer.iterations++;
-    t.lossSum += res.loss * n;
-    t.correct += res.correct;
-    t.count += res.count;
-    t.batches++;
-    const logs: Logs = { batch: b, size: n, loss: res.loss };
-    if (run.accuracy) logs.acc = res.count > 0 ? res.correct / res.count : NaN;
-    for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+    await stepBatch(run, epoch, b, bx.subarray(0, n * inDim), n, by.subarray(0, n * yPerRow), t);
     if (run.stopRequested()) break;
   }
   return t;
 }
 
-/** What trainEpochs needs beyond the epoch run. */
+/** What trainEpochs needs: how to run one epoch, and what to report after it. */
 export interface EpochsArgs {
-  /** Training rows, the divisor of the epoch loss. */
-  rows: number;
-  /** Shuffles run.order before each epoch when options.shuffle. */
-  rng: Rng;
+  /** One epoch of steps; undefined when the data ran out before it began (training ends). */
+  runEpoch(epoch: number): Promise<EpochTotals | undefined>;
+  /** Whether to stop after this epoch (stopTraining or an aborted signal). */
+  stopRequested(): boolean;
+  /** The divisor of the epoch loss (fit: the training rows); default: the rows the epoch ran. */
+  rows?: number;
   accuracy: boolean;
   /** Loss and accuracy on the held-out rows after each epoch, if any. */
-  validate?: () => { loss: number; acc: number };
+  validate?: () => { loss: number; acc: number } | Promise<{ loss: number; acc: number }>;
 }
 
-/** fit's epochs: callbacks, shuffling, runEpoch, validation, history and the verbose line. */
-export async function trainEpochs(run: EpochRun, o: FitOptions, e: EpochsArgs): Promise<History> {
+/** The epochs of fit and fitDataset: callbacks, runEpoch, validation, history and the verbose line. */
+export async function trainEpochs(o: Pick<FitOptions, 'epochs' | 'initialEpoch' | 'callbacks' | 'verbose'>, e: EpochsArgs): Promise<History> {
   const history = newHistory(e.accuracy, e.validate !== undefined);
   for (const cb of o.callbacks) await cb.onTrainBegin?.();
   for (let epoch = o.initialEpoch; epoch < o.initialEpoch + o.epochs; epoch++) {
     for (const cb of o.callbacks) await cb.onEpochBegin?.(epoch);
-    if (o.shuffle) e.rng.shuffle(run.order);
-    const t = await runEpoch(run, epoch);
-    const logs: Logs = { loss: t.lossSum / e.rows };
+    const t = await e.runEpoch(epoch);
+    if (t === undefined) break;
+    const logs: Logs = { loss: t.lossSum / (e.rows ?? t.rows) };
     if (e.accuracy) logs.acc = t.correct / t.count;
     if (e.validate) {
-      const v = e.validate();
+      const v = await e.validate();
       logs.val_loss = v.loss;
       if (e.accuracy) logs.val_acc = v.acc;
     }
     recordEpoch(history, epoch, logs);
     if (o.verbose) process.stderr.write(`Epoch ${epoch + 1}/${o.initialEpoch + o.epochs} ${formatLogs(logs)}\n`);
     for (const cb of o.callbacks) await cb.onEpochEnd?.(epoch, logs);
-    if (run.stopRequested()) break;
+    if (e.stopRequested()) break;
   }
   for (const cb of o.callbacks) await cb.onTrainEnd?.();
   return history;
