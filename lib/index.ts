@@ -23,7 +23,7 @@ export { Layer, LayerWeight, Dense, BatchNormalization, Activation, Dropout } fr
 export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
 export type { LearningRateSchedule, ScheduleConfig } from './optimizers/schedules';
 export { Regularizer, RegularizerSpec, RegularizerConfig } from './regularizers';
-export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, FitParams, EvaluateResult } from './models/sequential';
+export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, FitParams, EvaluateResult, Dataset, DatasetBatch, FitDatasetArgs } from './models/sequential';
 export { LossName } from './losses';
 export { ActivationName } from './activations';
 

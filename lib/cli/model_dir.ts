@@ -91,11 +91,13 @@ export interface Architecture {
   bnPosition: 'before' | 'after';
   outputs: number;
   task: Task;
+  /** Rate of a dropout layer after each hidden block; 0 or undefined: none. */
+  dropout?: number;
 }
 
 /**
  * Dense layers with batch norm before the nonlinearity (Dense without bias → BN → activation,
- * as Ioffe & Szegedy) or after it (Dense+activation → BN); softmax or linear output.
+ * as Ioffe & Szegedy) or after it (Dense+activation → BN), then Dropout when asked; softmax or linear output.
  */
 export function buildModel(a: Architecture): dn.Sequential {
   const model = dn.sequential();
@@ -116,6 +118,7 @@ export function buildModel(a: Architecture): dn.Sequential {
       model.add(dn.layers.dense({ units, activation: a.activation, ...inputShape() }));
       model.add(dn.layers.batchNormalization());
     }
+    if (a.dropout) model.add(dn.layers.dropout({ rate: a.dropout }));
   }
   model.add(dn.layers.dense({ units: a.outputs, activation: a.task === 'classification' ? 'softmax' : 'linear', ...inputShape() }));
   return model;

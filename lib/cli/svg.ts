@@ -16,6 +16,8 @@ export interface Panel {
   series: Series[];
   /** Horizontal reference line (e.g. the target accuracy). */
   hline?: { y: number; label: string };
+  /** This panel's y axis label (with independentY); default the chart's yLabel. */
+  yLabel?: string;
 }
 
 export interface ChartOptions {
@@ -27,6 +29,8 @@ export interface ChartOptions {
   yMax?: number;
   /** Format of y tick labels. */
   yFormat?: (v: number) => string;
+  /** Each panel its own y range and y label (e.g. loss beside accuracy); default: shared. */
+  independentY?: boolean;
 }
 
 function esc(s: string): string {
@@ -73,11 +77,11 @@ export function lineChartSvg(panels: Panel[], opts: ChartOptions): string {
   const mr = 20;
   const mt = 64;
   const mb = 56;
-  const gap = 36;
+  const gap = opts.independentY ? 84 : 36;
   const legendH = 34;
   const width = ml + panels.length * pw + (panels.length - 1) * gap + mr;
   const height = mt + ph + mb + legendH;
-  const [y0, y1] = yRange(panels, opts);
+  const shared = yRange(panels, opts);
   const yFmt = opts.yFormat ?? fmtTick;
   const out: string[] = [];
   out.push(
@@ -88,6 +92,7 @@ export function lineChartSvg(panels: Panel[], opts: ChartOptions): string {
   panels.forEach((panel, pi) => {
     const left = ml + pi * (pw + gap);
     const top = mt;
+    const [y0, y1] = opts.independentY ? yRange([panel], opts) : shared;
     const xs = panel.series.flatMap((s) => s.x);
     const x0 = xs.length ? Math.min(...xs) : 0;
     let x1 = xs.length ? Math.max(...xs) : 1;
@@ -112,8 +117,9 @@ export function lineChartSvg(panels: Panel[], opts: ChartOptions): string {
     out.push(`<line class="axis" x1="${left}" y1="${top + ph}" x2="${left + pw}" y2="${top + ph}" stroke="black"/>`);
     out.push(`<line class="axis" x1="${left}" y1="${top}" x2="${left}" y2="${top + ph}" stroke="black"/>`);
     out.push(`<text x="${left + pw / 2}" y="${top + ph + 40}" text-anchor="middle">${esc(opts.xLabel)}</text>`);
-    if (pi === 0) {
-      out.push(`<text x="${left - 48}" y="${top + ph / 2}" text-anchor="middle" transform="rotate(-90 ${left - 48} ${top + ph / 2})">${esc(opts.yLabel)}</text>`);
+    if (pi === 0 || opts.independentY) {
+      const yl = (opts.independentY ? panel.yLabel : undefined) ?? opts.yLabel;
+      out.push(`<text x="${left - 48}" y="${top + ph / 2}" text-anchor="middle" transform="rotate(-90 ${left - 48} ${top + ph / 2})">${esc(yl)}</text>`);
     }
     if (panel.hline && panel.hline.y >= y0 && panel.hline.y <= y1) {
       const y = sy(panel.hline.y).toFixed(1);

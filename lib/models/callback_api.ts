@@ -50,11 +50,11 @@ export interface Callbacks {
 export interface FitParams {
   epochs: number;
   initialEpoch: number;
-  /** Training rows per epoch. */
-  samples: number;
-  /** Batches per epoch. */
-  steps: number;
-  batchSize: number;
+  /** Training rows per epoch (undefined for fitDataset: not known ahead). */
+  samples?: number;
+  /** Batches per epoch (undefined when not known ahead). */
+  steps?: number;
+  batchSize?: number;
   verbose: number;
   doValidation: boolean;
   /** The keys the epoch logs will have. */

@@ -13,14 +13,17 @@ import { Tensor, TensorLike, toTensor2D } from '../tensor';
 import { Rng, globalRng, identityOrder } from '../random';
 import { checkObject, checkUnknownKeys, typeError } from '../validate';
 import { fusedLayerGroups, NativeGraph } from './native_graph';
-import { FitArgs, History, epochRun, hasTrainableBatchNorm, parseFitArgs, planBatches, trainEpochs } from './training';
+import { FitArgs, History, epochRun, hasTrainableBatchNorm, parseFitArgs, planBatches, runEpoch, trainEpochs } from './training';
 import { PREDICT_CHUNK, checkFinite, checkTrainRows, holdOut, inferenceChunk, maxRowsPerCall, sampleWeights, targetTensor, weightValues } from './inputs';
 import { MetricSums, NativeMetric, parseMetrics } from '../metrics';
 import { evaluateChunks, predictChunks, predictChunksAsync } from './inference';
 import { printSummary } from './summary';
 import { saveModel } from './save';
 
+import { Dataset, FitDatasetArgs, StepBatch, batchParts, evaluateDataset, fitDatasetLoop, isValidationPair, parseFitDatasetArgs } from './fit_dataset';
+
 export type { Callbacks, FitArgs, FitParams, History, Logs } from './training';
+export type { Dataset, DatasetBatch, FitDatasetArgs } from './fit_dataset';
 
 export interface CompileArgs {
   /** An optimizer object, or 'sgd' | 'adam' | 'rmsprop' with defaults. */
@@ -293,12 +296,94 @@ export class Sequential {
     this.stopTraining = false;
     const validate = valX && valY ? () => evaluateChunks(this.nativeGraph.current!, valX, valY, valRows, inDim, Math.min(PREDICT_CHUNK, this.maxRowsPerCall()), c.metrics) : undefined;
     try {
-      return await trainEpochs(run, o, { rows, rng, accuracy: c.accuracy, validate, model: this });
+      return await trainEpochs(run, o, {
+        runEpoch: (epoch) => {
+          if (o.shuffle) rng.shuffle(run.order);
+          return runEpoch(run, epoch);
+        },
+        rows,
+        steps: run.plan.batches,
+        batchSize,
+        accuracy: c.accuracy,
+        validate,
+        model: this,
+      });
     } finally {
       this.fitting = false;
       this.callbackWindow = false;
       this.fitStop = undefined;
       signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Trains on batches pulled from an (async) iterable of { xs, ys } (tfjs's fitDataset): one
+   * optimizer step per batch, the same steps, logs and History as fit on the concatenation with
+   * shuffle: false, holding only the batch in hand.
+   */
+  async fitDataset(dataset: Dataset, args: FitDatasetArgs = {}): Promise<History> {
+    const c = this.needCompiled('fitDataset');
+    if (this.fitting) throw new Error('fit() is already running on this model; await it before calling fitDataset() again');
+    const o = parseFitDatasetArgs(dataset, args);
+    const { signal } = o;
+    const toRows = (value: unknown, where: string): StepBatch => {
+      const { xs, ys } = batchParts(value, where);
+      const xt = this.inputTensor(xs, `${where}.xs`);
+      this.graph(xt.shape[1]);
+      const n = xt.shape[0];
+      const y = this.targetTensor(ys, n, c.loss, `${where}.ys`);
+      checkFinite(xt.data, `${where}.xs`);
+      return { x: xt.data, n, y };
+    };
+    const batch = (value: unknown, where: string): StepBatch => {
+      const b = toRows(value, where);
+      checkTrainRows(this.maxRowsPerCall(), b.n, `${where}.xs`);
+      if (b.n < 2 && hasTrainableBatchNorm(this._layers)) {
+        throw new RangeError(`Expected at least 2 rows per batch (batch normalization needs batch statistics of 2 or more rows) for ${where}.xs but received ${b.n}`);
+      }
+      return b;
+    };
+    const evalBatch = (value: unknown, where: string) => {
+      const b = toRows(value, where);
+      checkTrainRows(this.maxRowsPerCall(), b.n, `${where}.xs`);
+      const r = this.graph(this.inputDim!).evaluate(b.x, b.n, b.y);
+      return { loss: r.loss, correct: r.correct, count: r.count, n: b.n, metrics: r.metrics };
+    };
+    const v = o.validationData;
+    let pair: StepBatch | undefined;
+    const checkPair = (): StepBatch => (pair ??= toRows({ xs: (v as unknown[])[0], ys: (v as unknown[])[1] }, 'validationData'));
+    if (isValidationPair(v) && this.inputDim !== undefined) checkPair();
+    const validate =
+      v === undefined
+        ? undefined
+        : !isValidationPair(v)
+          ? () => evaluateDataset(v, evalBatch, c.metrics)
+          : async () => {
+              const p = checkPair();
+              return evaluateChunks(this.graph(this.inputDim!), p.x, p.y, p.n, this.inputDim!, Math.min(PREDICT_CHUNK, this.maxRowsPerCall()), c.metrics);
+            };
+    this.fitStop = new Int32Array(1);
+    this.fitting = true;
+    this.stopTraining = false;
+    try {
+      return await fitDatasetLoop({
+        dataset,
+        o,
+        optimizer: c.optimizer,
+        accuracy: c.accuracy,
+        metrics: c.metrics,
+        callbacks: o.callbacks,
+        callbackWindow: (open) => { this.callbackWindow = open; },
+        net: () => this.graph(this.inputDim!),
+        batch,
+        validate,
+        model: this,
+        stopRequested: () => this.stopTraining || !!signal?.aborted,
+      });
+    } finally {
+      this.fitting = false;
+      this.callbackWindow = false;
+      this.fitStop = undefined;
     }
   }
 

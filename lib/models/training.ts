@@ -7,7 +7,6 @@ import { BatchNormalization } from '../layers/batch_normalization';
 import type { Layer } from '../layers/layer';
 import { NativeNet, StepResult, native } from '../native';
 import type { Optimizer } from '../optimizers/optimizer';
-import type { Rng } from '../random';
 import { MetricSums, NativeMetric } from '../metrics';
 import type { TensorLike } from '../tensor';
 import { Callbacks, FitParams, Logs, callEach } from './callback_api';
@@ -123,42 +122,8 @@ function formatLogs(logs: Logs): string {
     .join(' ');
 }
 
-/** How an epoch's rows split into batches: consecutive runs of the (shuffled) row order. */
-export interface BatchPlan {
-  readonly rows: number;
-  readonly batchSize: number;
-  /** Number of batches. */
-  readonly batches: number;
-  /** Rows in the largest batch (batchSize + 1 when a trailing row was folded in). */
-  readonly maxSize: number;
-  /** First row (position in the order) of batch i. */
-  startOf(i: number): number;
-  /** Rows in batch i. */
-  sizeOf(i: number): number;
-}
-
-/**
- * Batches of batchSize rows and a shorter last one. With foldTrailingRow, a last batch of a single
- * row (which batch normalization cannot normalize) joins the batch before it.
- */
-export function planBatches(rows: number, batchSize: number, foldTrailingRow = true): BatchPlan {
-  checkNonNegInt('rows', rows);
-  checkPositiveInt('batchSize', batchSize);
-  let batches = Math.ceil(rows / batchSize);
-  let last = rows - (batches - 1) * batchSize;
-  if (foldTrailingRow && batches > 1 && last === 1) {
-    batches--;
-    last = batchSize + 1;
-  }
-  return {
-    rows,
-    batchSize,
-    batches,
-    maxSize: batches === 0 ? 0 : Math.max(last, batches > 1 ? batchSize : 0),
-    startOf: (i) => i * batchSize,
-    sizeOf: (i) => (i < batches - 1 ? batchSize : last),
-  };
-}
+export { BatchPlan, planBatches } from './batch_plan';
+import type { BatchPlan } from './batch_plan';
 
 /** Whether training computes batch statistics: then every batch needs at least 2 rows. */
 export function hasTrainableBatchNorm(layers: readonly Layer[]): boolean {
@@ -254,7 +219,17 @@ export interface EpochTotals {
   correct: number;
   count: number;
   batches: number;
+  /** Rows the epoch ran (fitDataset's loss divisor). */
+  rows: number;
   metrics: MetricSums;
+}
+
+/** What one training step needs (fit's per-batch path and fitDataset). */
+export type StepContext = Pick<EpochRunArgs, 'net' | 'optimizer' | 'accuracy' | 'metrics' | 'callbacks' | 'callbackWindow' | 'stopRequested'>;
+
+/** Empty totals for an epoch. */
+export function epochTotals(metrics: readonly NativeMetric[]): EpochTotals {
+  return { lossSum: 0, correct: 0, count: 0, batches: 0, rows: 0, metrics: new MetricSums(metrics) };
 }
 
 /** The buffers of an epoch, sized for its plan: bounds for the native loop, or one batch's rows. */
@@ -303,9 +278,11 @@ async function runNativeEpoch(run: EpochRun, epoch: number): Promise<EpochTotals
   const r = await net.trainBatchesAsync(run.x, run.y, run.yPerRow, run.order, bounds, optimizer.iterations + 1, run.stop, batchOut,
     { progress: watch?.progress, sampleWeight: run.sampleWeight, rates });
   if (watch) await watch.flush(r.done);
-  const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: r.done, metrics: new MetricSums(run.metrics) };
+  const t = epochTotals(run.metrics);
+  t.batches = r.done;
   const k = run.stride;
   for (let b = 0; b < r.done; b++) {
+    t.rows += plan.sizeOf(b);
     t.lossSum += batchOut[k * b] * plan.sizeOf(b);
     t.correct += batchOut[k * b + 1];
     t.count += batchOut[k * b + 2];
@@ -356,8 +333,8 @@ function batchWatchers(run: EpochRun): { progress(done: number): void; flush(don
 
 /** Batch by batch, with onBatchBegin / onBatchEnd around each native step. */
 async function runBatches(run: EpochRun, epoch: number): Promise<EpochTotals> {
-  const { plan, optimizer, bx, by, bw, inDim, yPerRow } = run;
-  const t: EpochTotals = { lossSum: 0, correct: 0, count: 0, batches: 0, metrics: new MetricSums(run.metrics) };
+  const { plan, bx, by, bw, inDim, yPerRow } = run;
+  const t = epochTotals(run.metrics);
   for (let b = 0; b < plan.batches; b++) {
     if (run.stopRequested()) break; // set before this batch (as the native loop does)
     const n = plan.sizeOf(b);
@@ -366,38 +343,52 @@ async function runBatches(run: EpochRun, epoch: number): Promise<EpochTotals> {
     native.gatherRows(run.x, inDim, run.order, plan.startOf(b), n, bx);
     native.gatherRows(run.y, yPerRow, run.order, plan.startOf(b), n, by);
     if (bw && run.sampleWeight) native.gatherRows(run.sampleWeight, 1, run.order, plan.startOf(b), n, bw);
-    const net = run.net();
-    net.setLearningRate(optimizer.learningRate); // a schedule's at this step
-    let res: StepResult;
-    try {
-      res = await net.trainStepAsync(bx.subarray(0, n * inDim), n, by.subarray(0, n * yPerRow), optimizer.iterations + 1, bw?.subarray(0, n));
-    } catch (e) {
-      throw trainingError(epoch, b, (e as Error).message, e);
-    }
-    optimizer.iterations++;
-    t.lossSum += res.loss * n;
-    t.correct += res.correct;
-    t.count += res.count;
-    t.batches++;
-    t.metrics.add(res.metrics);
-    const logs: Logs = { batch: b, size: n, loss: res.loss };
-    if (run.accuracy) logs.acc = res.count > 0 ? res.correct / res.count : NaN;
-    Object.assign(logs, t.metrics.values());
-    await callEach(run, (cb) => cb.onBatchEnd?.(b, logs));
+    await stepBatch(run, epoch, b, bx.subarray(0, n * inDim), n, by.subarray(0, n * yPerRow), t, bw?.subarray(0, n));
     if (run.stopRequested()) break;
   }
   return t;
 }
 
-/** What trainEpochs needs beyond the epoch run. */
+/**
+ * Batch b of an epoch as one native step, onBatchEnd after it (onBatchBegin is the caller's,
+ * before it gathers the rows); adds the step to t. Shared by fit's per-batch path and fitDataset.
+ */
+export async function stepBatch(
+  c: StepContext, epoch: number, b: number, x: Float32Array, n: number, y: Float32Array, t: EpochTotals, w?: Float32Array,
+): Promise<void> {
+  const net = c.net();
+  net.setLearningRate(c.optimizer.learningRate); // a schedule's at this step
+  let res: StepResult;
+  try {
+    res = await net.trainStepAsync(x, n, y, c.optimizer.iterations + 1, w);
+  } catch (e) {
+    throw trainingError(epoch, b, (e as Error).message, e);
+  }
+  c.optimizer.iterations++;
+  t.lossSum += res.loss * n;
+  t.correct += res.correct;
+  t.count += res.count;
+  t.batches++;
+  t.rows += n;
+  t.metrics.add(res.metrics);
+  const logs: Logs = { batch: b, size: n, loss: res.loss };
+  if (c.accuracy) logs.acc = res.count > 0 ? res.correct / res.count : NaN;
+  Object.assign(logs, t.metrics.values());
+  await callEach(c, (cb) => cb.onBatchEnd?.(b, logs));
+}
+
+/** What trainEpochs needs beyond the step context. */
 export interface EpochsArgs {
-  /** Training rows, the divisor of the epoch loss. */
-  rows: number;
-  /** Shuffles run.order before each epoch when options.shuffle. */
-  rng: Rng;
+  /** One epoch of steps; undefined when the data ran out before it began (training ends). */
+  runEpoch(epoch: number): Promise<EpochTotals | undefined>;
+  /** The divisor of the epoch loss (fit: the training rows); default: the rows the epoch ran. */
+  rows?: number;
+  /** Steps per epoch, for callbacks' params (undefined when unknown, as fitDataset's). */
+  steps?: number;
+  batchSize?: number;
   accuracy: boolean;
-  /** Loss and accuracy on the held-out rows after each epoch, if any. */
-  validate?: () => { loss: number; acc: number; metrics: Record<string, number> };
+  /** Loss, accuracy and metrics on the held-out rows after each epoch, if any. */
+  validate?: () => ValidationResult | Promise<ValidationResult>;
   /** Handed to each callback's setModel. */
   model?: unknown;
 }
@@ -408,8 +399,14 @@ function logKeys(accuracy: boolean, validation: boolean, metrics: readonly Nativ
   return [...train, ...(validation ? train.map((k) => `val_${k}`) : []), 'learning_rate'];
 }
 
+export interface ValidationResult {
+  loss: number;
+  acc: number;
+  metrics: Record<string, number>;
+}
+
 /** Whether a callback asks fit to end cleanly on this failed step (TerminateOnNaN). */
-async function endsOnNonFinite(run: EpochRun, err: unknown): Promise<boolean> {
+async function endsOnNonFinite(run: StepContext, err: unknown): Promise<boolean> {
   const t = err as Partial<TrainingError>;
   if (!(err instanceof DensenormError) || !t.nonFiniteLoss) return false;
   let end = false;
@@ -419,15 +416,17 @@ async function endsOnNonFinite(run: EpochRun, err: unknown): Promise<boolean> {
   return end;
 }
 
-/** fit's epochs: callbacks, shuffling, runEpoch, validation, history and the verbose line. */
-export async function trainEpochs(run: EpochRun, o: FitOptions, e: EpochsArgs): Promise<History> {
+/** The epochs of fit and fitDataset: callbacks, runEpoch, validation, history and the verbose line. */
+export async function trainEpochs(
+  run: StepContext, o: Pick<FitOptions, 'epochs' | 'initialEpoch' | 'callbacks' | 'verbose'>, e: EpochsArgs,
+): Promise<History> {
   const history = newHistory(e.accuracy, e.validate !== undefined);
   const params: FitParams = {
     epochs: o.initialEpoch + o.epochs, // as Keras and tfjs: the epoch index fit runs up to
     initialEpoch: o.initialEpoch,
     samples: e.rows,
-    steps: run.plan.batches,
-    batchSize: o.batchSize,
+    steps: e.steps,
+    batchSize: e.batchSize,
     verbose: o.verbose ?? 0,
     doValidation: e.validate !== undefined,
     metrics: logKeys(e.accuracy, e.validate !== undefined, run.metrics),
@@ -441,19 +440,19 @@ export async function trainEpochs(run: EpochRun, o: FitOptions, e: EpochsArgs): 
     await callEach(run, (cb) => cb.onEpochBegin?.(epoch));
     // Read after onEpochBegin, where a learningRateScheduler sets it.
     const learningRate = learningRateOf(run.optimizer);
-    if (o.shuffle) e.rng.shuffle(run.order);
-    let t: EpochTotals;
+    let t: EpochTotals | undefined;
     try {
-      t = await runEpoch(run, epoch);
+      t = await e.runEpoch(epoch);
     } catch (err) {
       if (await endsOnNonFinite(run, err)) break;
       throw err;
     }
-    const logs: Logs = { loss: t.lossSum / e.rows };
+    if (t === undefined) break;
+    const logs: Logs = { loss: t.lossSum / (e.rows ?? t.rows) };
     if (e.accuracy) logs.acc = t.correct / t.count;
     Object.assign(logs, t.metrics.values());
     if (e.validate) {
-      const v = e.validate();
+      const v = await e.validate();
       logs.val_loss = v.loss;
       if (e.accuracy) logs.val_acc = v.acc;
       for (const [key, value] of Object.entries(v.metrics)) logs[`val_${key}`] = value;

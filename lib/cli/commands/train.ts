@@ -1,5 +1,7 @@
 /** densenorm train: trains a dense (+ batch norm) network on a CSV/JSONL file or the bundled MNIST. */
 import { randomInt } from 'node:crypto';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
 import * as dn from '../../index';
 import { hasTrainableBatchNorm, planBatches } from '../../models/training';
 import { Rng, shuffledOrder } from '../../random';
@@ -9,6 +11,8 @@ import { usageError } from '../errors';
 import { Architecture, buildModel, Preprocessing, PREPROCESSING_FORMAT, saveModelDir } from '../model_dir';
 import { fmtInt, fmtMetric, fmtSeconds, outputMode, Reporter } from '../progress';
 import { regressionMetrics } from '../metrics';
+import { writeHistoryFiles } from '../history';
+import { StreamedData, streamTable } from '../stream';
 
 export const TRAIN_OPTIONS: OptionSpec = {
   data: { type: 'string', short: 'd' },
@@ -27,6 +31,9 @@ export const TRAIN_OPTIONS: OptionSpec = {
   seed: { type: 'string' },
   out: { type: 'string', short: 'o' },
   'no-recalibrate': { type: 'boolean' },
+  dropout: { type: 'string' },
+  'max-memory': { type: 'string' },
+  'shuffle-buffer': { type: 'string' },
   json: { type: 'boolean' },
 };
 
@@ -41,11 +48,16 @@ Data
   --task classification|regression
                            override the detection (string labels or <= 20 distinct integers: classes)
   --validation-split X     fraction of rows held out for validation (default 0.1)
+  --max-memory MB          files larger than this are streamed, never loaded whole (default 1024;
+                           0 always streams). Streaming: validation is the last --validation-split
+                           rows of the file, training rows pass through a shuffle buffer
+  --shuffle-buffer N       rows in the streaming shuffle buffer (default 10000; 1: file order)
 Model
   --layers 256,128         hidden layer sizes (default 256,128)
   --activation NAME        relu | sigmoid | tanh | linear (default relu)
   --no-batch-norm          plain dense layers
   --bn-position P          before | after the activation (default before)
+  --dropout RATE           a dropout layer of this rate after each hidden block, in [0, 1) (default 0: none)
 Training
   --epochs N               passes over the data (default 10)
   --batch-size N           rows per step (default 64)
@@ -56,7 +68,7 @@ Training
   --no-recalibrate         keep the moving batch-norm statistics as trained (default: after training,
                            replace them by the exact statistics over the training split, "precise BN")
 Output
-  --out DIR                where the model is saved (default ./densenorm-model)
+  --out DIR                where the model, history.json and history.svg are saved (default ./densenorm-model)
   --json                   one JSON object per epoch on stdout
   --verbose                model summary; stack traces on errors
 Ctrl-C stops after the current batch and saves what was trained so far (exit code 130).`;
@@ -162,6 +174,14 @@ async function prepareData(values: Values, split: number, seed: number): Promise
   };
 }
 
+async function fileSize(file: string): Promise<number> {
+  try {
+    return (await fs.promises.stat(file)).size;
+  } catch {
+    return 0; // openTable reports the file's problem
+  }
+}
+
 function parseLayers(s: string | undefined): number[] {
   if (s === undefined) return [256, 128];
   if (s.trim() === '' || s.trim() === 'none') return [];
@@ -198,6 +218,9 @@ export async function train(argv: string[]): Promise<number> {
   const optimizerName = choiceFlag(values, 'optimizer', 'adam', ['adam', 'sgd', 'rmsprop'] as const);
   const lr = numFlag(values, 'lr', undefined, (v) => v > 0, 'a number > 0');
   const momentum = numFlag(values, 'momentum', undefined, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+  const dropout = numFlag(values, 'dropout', 0, (v) => v >= 0 && v < 1, 'a rate in [0, 1)')!;
+  const maxMemory = numFlag(values, 'max-memory', 1024, (v) => v >= 0, 'a size in MB >= 0')!;
+  const shuffleBuffer = intFlag(values, 'shuffle-buffer', 10000, 1, 1 << 26);
   const split = numFlag(values, 'validation-split', 0.1, (v) => v >= 0 && v < 1, 'a fraction in [0, 1)')!;
   const seed = intFlag(values, 'seed', randomInt(0, 2 ** 31), 0, 2 ** 32 - 1);
   const outDir = str(values, 'out') ?? 'densenorm-model';
@@ -205,9 +228,14 @@ export async function train(argv: string[]): Promise<number> {
   const optimizer = makeOptimizer(optimizerName, lr, momentum);
   const rep = new Reporter(outputMode(flag(values, 'json')));
 
-  const data = await prepareData(values, split, seed);
+  const file = str(values, 'data');
+  const streamed = file !== undefined && (await fileSize(file)) > maxMemory * 2 ** 20;
+  const forced = str(values, 'task') === undefined ? undefined : choiceFlag(values, 'task', 'classification', ['classification', 'regression'] as const);
+  const s: StreamedData | undefined = streamed ? await streamTable(file!, str(values, 'label'), forced, split) : undefined;
+  const mem: Prepared | undefined = s ? undefined : await prepareData(values, split, seed);
+  const data = (s ?? mem)!;
   dn.setSeed(seed);
-  const arch: Architecture = { inputDim: data.cols, hidden, activation, batchNorm, bnPosition, outputs: data.outputs, task: data.task };
+  const arch: Architecture = { inputDim: data.cols, hidden, activation, batchNorm, bnPosition, outputs: data.outputs, task: data.task, dropout };
   const model = buildModel(arch);
   const classify = data.task === 'classification';
   model.compile({ optimizer, loss: classify ? 'sparseCategoricalCrossentropy' : 'meanSquaredError', metrics: classify ? ['accuracy'] : undefined });
@@ -219,16 +247,16 @@ export async function train(argv: string[]): Promise<number> {
   rep.human(`data: ${data.description}`);
   rep.human(
     `model: ${shape} (${activation}, ${bnText}) · ${fmtInt(model.countParams())} params · ${optimizerName} lr ${optimizer.learningRate}` +
-      ` · batch ${batchSize} · ${epochs} epoch${epochs === 1 ? '' : 's'}`,
+      `${dropout > 0 ? ` · dropout ${dropout}` : ''} · batch ${batchSize} · ${epochs} epoch${epochs === 1 ? '' : 's'}`,
   );
   if (verbose) model.summary((l) => rep.human(l));
 
-  const nTrain = data.yTrain.length;
+  const nTrain = s ? s.nTrain : mem!.yTrain.length;
   const yScale = data.pre.target ? data.pre.target.std ** 2 : 1;
-  let valVar = 1;
-  if (!classify && data.yVal) {
-    const m = data.yVal.reduce((s, v) => s + v, 0) / data.yVal.length;
-    valVar = (data.yVal.reduce((s, v) => s + (v - m) ** 2, 0) / data.yVal.length) * yScale;
+  let valVar = s ? s.valVar : 1;
+  if (!classify && mem?.yVal) {
+    const m = mem.yVal.reduce((s, v) => s + v, 0) / mem.yVal.length;
+    valVar = (mem.yVal.reduce((s, v) => s + (v - m) ** 2, 0) / mem.yVal.length) * yScale;
   }
 
   // Ctrl-C: stop after the current batch, then save; a second Ctrl-C quits at once.
@@ -256,17 +284,11 @@ export async function train(argv: string[]): Promise<number> {
   let lastEpoch = 0;
   let lastBatchInEpoch = 0;
   // fit's own plan: a trailing single row joins the last batch when batch norm trains
-  const totalBatches = planBatches(nTrain, batchSize, hasTrainableBatchNorm(model.layers)).batches;
+  const plan = planBatches(nTrain, batchSize, hasTrainableBatchNorm(model.layers));
+  const totalBatches = plan.batches;
   const t0 = performance.now();
   try {
-    await model.fit(dn.tensor(data.xTrain, [nTrain, data.cols]), dn.tensor(data.yTrain, [nTrain, 1]), {
-      epochs,
-      batchSize,
-      shuffle: true,
-      seed,
-      signal: abort.signal,
-      validationData: data.xVal && data.yVal ? [dn.tensor(data.xVal, [data.yVal.length, data.cols]), dn.tensor(data.yVal, [data.yVal.length, 1])] : undefined,
-      callbacks: {
+    const callbacks: dn.Callbacks = {
         // the bar only watches: fit keeps its one native hop per epoch and reports batches as they finish
         observesBatches: true,
         onEpochBegin: (epoch) => {
@@ -315,22 +337,35 @@ export async function train(argv: string[]): Promise<number> {
           Object.assign(j, { samples: seen, samples_per_sec: sps, seconds: dt });
           rep.endEpoch(parts.join('  '), j);
         },
-      },
-    });
+    };
+    const history = s
+      ? await model.fitDataset(s.train(plan, shuffleBuffer, seed), { epochs, signal: abort.signal, validationData: s.validation(), callbacks })
+      : await model.fit(dn.tensor(mem!.xTrain, [nTrain, data.cols]), dn.tensor(mem!.yTrain, [nTrain, 1]), {
+          epochs,
+          batchSize,
+          shuffle: true,
+          seed,
+          signal: abort.signal,
+          validationData: mem!.xVal && mem!.yVal ? [dn.tensor(mem!.xVal, [mem!.yVal.length, data.cols]), dn.tensor(mem!.yVal, [mem!.yVal.length, 1])] : undefined,
+          callbacks,
+        });
     rep.stop();
     const trainSeconds = (performance.now() - t0) / 1000;
     // Moving averages lag behind the weights (momentum 0.99), most on small data sets: set the
     // inference statistics to their exact values over the training split.
     const recalibrate = batchNorm && hidden.length > 0 && !flag(values, 'no-recalibrate');
     if (recalibrate) {
-      model.recalibrateBatchNorm(dn.tensor(data.xTrain, [nTrain, data.cols]));
-      rep.human(`Batch-norm statistics recalibrated on the ${fmtInt(nTrain)} training rows (--no-recalibrate keeps the moving averages)`);
+      // Streaming: on the first training rows that fit in 64 MiB (at most 100,000).
+      const sample = s ? await s.sample(Math.max(2, Math.min(100_000, Math.floor(2 ** 26 / (4 * data.cols))))) : { x: mem!.xTrain, rows: nTrain };
+      model.recalibrateBatchNorm(dn.tensor(sample.x, [sample.rows, data.cols]));
+      const which = sample.rows < nTrain ? `first ${fmtInt(sample.rows)} of the ${fmtInt(nTrain)}` : `${fmtInt(nTrain)}`;
+      rep.human(`Batch-norm statistics recalibrated on the ${which} training rows (--no-recalibrate keeps the moving averages)`);
     }
 
     const pre: Preprocessing = {
       ...data.pre,
       training: {
-        architecture: { hidden, activation, batchNorm, bnPosition },
+        architecture: { hidden, activation, batchNorm, bnPosition, dropout },
         optimizer: optimizerName,
         learningRate: optimizer.learningRate,
         momentum,
@@ -340,13 +375,23 @@ export async function train(argv: string[]): Promise<number> {
         interrupted,
         batchSize,
         validationSplit: split,
+        streamed,
         seed,
         seconds: trainSeconds,
         densenorm: dn.version,
       },
     };
     await saveModelDir(model, pre, outDir);
-    const result: Record<string, unknown> = { type: 'result', interrupted, model_dir: outDir, epochs_completed: epochsDone, seconds: trainSeconds };
+    const hist = await writeHistoryFiles(outDir, history, classify, yScale, `densenorm train: ${path.basename(data.pre.source)}`);
+    const result: Record<string, unknown> = {
+      type: 'result',
+      interrupted,
+      model_dir: outDir,
+      history_json: hist.json,
+      history_svg: hist.svg,
+      epochs_completed: epochsDone,
+      seconds: trainSeconds,
+    };
     if (interrupted) {
       rep.info(
         `Training interrupted in epoch ${lastEpoch} after ${lastBatchInEpoch}/${totalBatches} batches ` +
@@ -355,6 +400,7 @@ export async function train(argv: string[]): Promise<number> {
     } else {
       rep.human(`Saved model to ${outDir} (trained ${epochsDone} epochs in ${fmtSeconds(trainSeconds)})`);
     }
+    rep.info(`Wrote the training history to ${hist.json} and ${hist.svg}`);
 
     const evalOn = (x: Float32Array, y: Float32Array, what: string) => {
       const rows = y.length;
@@ -370,8 +416,18 @@ export async function train(argv: string[]): Promise<number> {
         result[what] = { rows, ...m };
       }
     };
-    if (data.xTest && data.yTest) evalOn(data.xTest, data.yTest, 'test');
-    else if (data.xVal && data.yVal) evalOn(data.xVal, data.yVal, 'validation');
+    if (s) {
+      if (s.nVal > 0) {
+        const r = await s.evaluate(model);
+        rep.human(
+          classify
+            ? `validation accuracy ${(r.accuracy * 100).toFixed(2)}%  validation loss ${fmtMetric(r.loss)}  (${fmtInt(r.rows)} rows)`
+            : `validation mse ${fmtMetric(r.mse)}  mae ${fmtMetric(r.mae)}  r2 ${fmtMetric(r.r2)}  (${fmtInt(r.rows)} rows)`,
+        );
+        result.validation = r;
+      }
+    } else if (mem!.xTest && mem!.yTest) evalOn(mem!.xTest, mem!.yTest, 'test');
+    else if (mem!.xVal && mem!.yVal) evalOn(mem!.xVal, mem!.yVal, 'validation');
     rep.json(result);
     return interrupted ? 130 : 0;
   } finally {
