@@ -32,10 +32,12 @@ export function historyFile(h: History, classify: boolean, yScale: number): Hist
   copy('val_loss', h.history.val_loss);
   if (classify) copy('val_acc', h.history.val_acc);
   else copy('val_mse', h.history.val_loss?.map((v) => v * yScale));
+  // every other key fit logged: compiled metrics (and their val_), the learning rate
+  for (const [k, v] of Object.entries(h.history)) if (!(k in out) && !['acc', 'val_acc'].includes(k)) copy(k, v);
   return out;
 }
 
-const TITLES: Record<string, string> = { loss: 'Loss', acc: 'Accuracy', mse: 'Mean squared error' };
+const TITLES: Record<string, string> = { loss: 'Loss', acc: 'Accuracy', mse: 'Mean squared error', learning_rate: 'Learning rate', auc: 'AUC' };
 
 /** One panel per quantity (loss, acc or mse): training solid blue, validation dashed orange. */
 export function historySvg(f: HistoryFile, title: string): string {

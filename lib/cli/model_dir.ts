@@ -93,6 +93,8 @@ export interface Architecture {
   task: Task;
   /** Rate of a dropout layer after each hidden block; 0 or undefined: none. */
   dropout?: number;
+  /** L2 penalty on every Dense kernel; 0 or undefined: none. */
+  l2?: number;
 }
 
 /**
@@ -107,19 +109,20 @@ export function buildModel(a: Architecture): dn.Sequential {
     first = false;
     return { inputShape: [a.inputDim] };
   };
+  const reg = a.l2 ? { kernelRegularizer: dn.regularizers.l2({ l2: a.l2 }) } : {};
   for (const units of a.hidden) {
     if (!a.batchNorm) {
-      model.add(dn.layers.dense({ units, activation: a.activation, ...inputShape() }));
+      model.add(dn.layers.dense({ units, activation: a.activation, ...reg, ...inputShape() }));
     } else if (a.bnPosition === 'before') {
-      model.add(dn.layers.dense({ units, useBias: false, ...inputShape() }));
+      model.add(dn.layers.dense({ units, useBias: false, ...reg, ...inputShape() }));
       model.add(dn.layers.batchNormalization());
       model.add(dn.layers.activation({ activation: a.activation }));
     } else {
-      model.add(dn.layers.dense({ units, activation: a.activation, ...inputShape() }));
+      model.add(dn.layers.dense({ units, activation: a.activation, ...reg, ...inputShape() }));
       model.add(dn.layers.batchNormalization());
     }
     if (a.dropout) model.add(dn.layers.dropout({ rate: a.dropout }));
   }
-  model.add(dn.layers.dense({ units: a.outputs, activation: a.task === 'classification' ? 'softmax' : 'linear', ...inputShape() }));
+  model.add(dn.layers.dense({ units: a.outputs, activation: a.task === 'classification' ? 'softmax' : 'linear', ...reg, ...inputShape() }));
   return model;
 }

@@ -11,6 +11,7 @@ import { usageError } from '../errors';
 import { Architecture, buildModel, Preprocessing, PREPROCESSING_FORMAT, saveModelDir } from '../model_dir';
 import { fmtInt, fmtMetric, fmtSeconds, outputMode, Reporter } from '../progress';
 import { regressionMetrics } from '../metrics';
+import { LOOP_HELP, LOOP_OPTIONS, loopSettings, metricParts } from '../train_options';
 import { writeHistoryFiles } from '../history';
 import { StreamedData, streamTable } from '../stream';
 
@@ -35,6 +36,7 @@ export const TRAIN_OPTIONS: OptionSpec = {
   'max-memory': { type: 'string' },
   'shuffle-buffer': { type: 'string' },
   json: { type: 'boolean' },
+  ...LOOP_OPTIONS,
 };
 
 export const TRAIN_HELP = `Usage: densenorm train [options]
@@ -67,6 +69,7 @@ Training
   --seed N                 seed for initialization, split and shuffling (default: random, printed)
   --no-recalibrate         keep the moving batch-norm statistics as trained (default: after training,
                            replace them by the exact statistics over the training split, "precise BN")
+${LOOP_HELP}
 Output
   --out DIR                where the model, history.json and history.svg are saved (default ./densenorm-model)
   --json                   one JSON object per epoch on stdout
@@ -192,12 +195,12 @@ function parseLayers(s: string | undefined): number[] {
   });
 }
 
-export function makeOptimizer(name: string, lr: number | undefined, momentum: number | undefined): dn.Optimizer {
+export function makeOptimizer(name: string, lr: number | dn.LearningRateSchedule | undefined, momentum: number | undefined): dn.Optimizer {
   if (name === 'adam') {
     if (momentum !== undefined) throw usageError('--momentum applies to --optimizer sgd or rmsprop, not adam');
     return dn.optimizers.adam(lr === undefined ? {} : { learningRate: lr });
   }
-  const args: { learningRate?: number; momentum?: number } = {};
+  const args: { learningRate?: number | dn.LearningRateSchedule; momentum?: number } = {};
   if (lr !== undefined) args.learningRate = lr;
   if (momentum !== undefined) args.momentum = momentum;
   return name === 'sgd' ? dn.optimizers.sgd(args) : dn.optimizers.rmsprop(args);
@@ -225,7 +228,7 @@ export async function train(argv: string[]): Promise<number> {
   const seed = intFlag(values, 'seed', randomInt(0, 2 ** 31), 0, 2 ** 32 - 1);
   const outDir = str(values, 'out') ?? 'densenorm-model';
   const verbose = flag(values, 'verbose');
-  const optimizer = makeOptimizer(optimizerName, lr, momentum);
+  let optimizer = makeOptimizer(optimizerName, lr, momentum);
   const rep = new Reporter(outputMode(flag(values, 'json')));
 
   const file = str(values, 'data');
@@ -235,10 +238,22 @@ export async function train(argv: string[]): Promise<number> {
   const mem: Prepared | undefined = s ? undefined : await prepareData(values, split, seed);
   const data = (s ?? mem)!;
   dn.setSeed(seed);
-  const arch: Architecture = { inputDim: data.cols, hidden, activation, batchNorm, bnPosition, outputs: data.outputs, task: data.task, dropout };
-  const model = buildModel(arch);
   const classify = data.task === 'classification';
-  model.compile({ optimizer, loss: classify ? 'sparseCategoricalCrossentropy' : 'meanSquaredError', metrics: classify ? ['accuracy'] : undefined });
+  const nTrain = s ? s.nTrain : mem!.yTrain.length;
+  const stepsPerEpoch = planBatches(nTrain, batchSize, batchNorm && hidden.length > 0).batches;
+  const loop = loopSettings(values, {
+    baseRate: optimizer.learningRate, epochs, stepsPerEpoch, validation: s ? split > 0 : !!mem!.xVal,
+    classify, streamed, yTrain: mem?.yTrain, classes: data.outputs,
+  });
+  if (loop.schedule !== 'constant' && loop.schedule !== 'plateau') optimizer = makeOptimizer(optimizerName, loop.learningRate, momentum);
+  const arch: Architecture = { inputDim: data.cols, hidden, activation, batchNorm, bnPosition, outputs: data.outputs, task: data.task, dropout, l2: loop.l2 };
+  const model = buildModel(arch);
+  try {
+    model.compile({ optimizer, loss: classify ? 'sparseCategoricalCrossentropy' : 'meanSquaredError', metrics: [...(classify ? ['accuracy'] : []), ...loop.metrics] });
+  } catch (e) {
+    if (e instanceof RangeError || e instanceof TypeError) throw usageError(`--metrics: ${e.message}`);
+    throw e;
+  }
 
   const b = dn.backend();
   const shape = [data.cols, ...hidden, data.outputs].join(' → ');
@@ -251,7 +266,6 @@ export async function train(argv: string[]): Promise<number> {
   );
   if (verbose) model.summary((l) => rep.human(l));
 
-  const nTrain = s ? s.nTrain : mem!.yTrain.length;
   const yScale = data.pre.target ? data.pre.target.std ** 2 : 1;
   let valVar = s ? s.valVar : 1;
   if (!classify && mem?.yVal) {
@@ -333,13 +347,15 @@ export async function train(argv: string[]): Promise<number> {
               Object.assign(j, { val_loss: logs.val_loss, val_mse: vmse, val_r2: r2 });
             }
           }
+          parts.push(...metricParts(logs));
+          if (loop.schedule !== 'constant' && logs.learning_rate !== undefined) parts.push(`lr ${logs.learning_rate.toPrecision(3)}`);
           parts.push(`${fmtInt(sps)} samples/s`, fmtSeconds(dt));
           Object.assign(j, { samples: seen, samples_per_sec: sps, seconds: dt });
           rep.endEpoch(parts.join('  '), j);
         },
     };
     const history = s
-      ? await model.fitDataset(s.train(plan, shuffleBuffer, seed), { epochs, signal: abort.signal, validationData: s.validation(), callbacks })
+      ? await model.fitDataset(s.train(plan, shuffleBuffer, seed), { epochs, signal: abort.signal, validationData: s.validation(), callbacks: [callbacks, ...loop.callbacks] })
       : await model.fit(dn.tensor(mem!.xTrain, [nTrain, data.cols]), dn.tensor(mem!.yTrain, [nTrain, 1]), {
           epochs,
           batchSize,
@@ -347,7 +363,8 @@ export async function train(argv: string[]): Promise<number> {
           seed,
           signal: abort.signal,
           validationData: mem!.xVal && mem!.yVal ? [dn.tensor(mem!.xVal, [mem!.yVal.length, data.cols]), dn.tensor(mem!.yVal, [mem!.yVal.length, 1])] : undefined,
-          callbacks,
+          callbacks: [callbacks, ...loop.callbacks],
+          classWeight: loop.classWeight,
         });
     rep.stop();
     const trainSeconds = (performance.now() - t0) / 1000;
