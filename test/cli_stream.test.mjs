@@ -127,7 +127,7 @@ describe('densenorm train: streaming, history files, --dropout', function () {
     expect(result.validation.rows).to.equal(60);
     expect(result.history_json).to.equal(path.join('mr', 'history.json'));
     const h = JSON.parse(fs.readFileSync(file('mr/history.json'), 'utf8'));
-    expect(Object.keys(h)).to.deep.equal(['epoch', 'loss', 'mse', 'val_loss', 'val_mse']);
+    expect(Object.keys(h)).to.deep.equal(['epoch', 'loss', 'mse', 'val_loss', 'val_mse', 'learning_rate']);
     for (const k of Object.keys(h)) expect(h[k], k).to.have.length(4);
     const pre = JSON.parse(fs.readFileSync(file('mr/preprocessing.json'), 'utf8'));
     expect(h.mse[0]).to.be.closeTo(h.loss[0] * pre.target.std ** 2, 1e-9 * h.mse[0]);
@@ -138,7 +138,7 @@ describe('densenorm train: streaming, history files, --dropout', function () {
     expect(r.code, r.stderr).to.equal(0);
     const h = JSON.parse(fs.readFileSync(file('mh/history.json'), 'utf8'));
     expect(h.epoch).to.deep.equal([0, 1, 2]);
-    expect(Object.keys(h)).to.deep.equal(['epoch', 'loss', 'acc', 'val_loss', 'val_acc']);
+    expect(Object.keys(h)).to.deep.equal(['epoch', 'loss', 'acc', 'val_loss', 'val_acc', 'learning_rate']);
     for (const k of ['loss', 'acc', 'val_loss', 'val_acc']) {
       expect(h[k]).to.have.length(3);
       expect(h[k].every(Number.isFinite), k).to.equal(true);

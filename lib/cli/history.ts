@@ -45,6 +45,7 @@ export function historySvg(f: HistoryFile, title: string): string {
   const panels: Panel[] = [];
   for (const k of Object.keys(f)) {
     if (k === 'epoch' || k.startsWith('val_')) continue;
+    if (k === 'learning_rate' && f[k].every((v) => v === f[k][0])) continue; // a constant rate says nothing drawn
     const series = [{ label: 'training', x, y: f[k], color: '#1f77b4' }];
     if (f[`val_${k}`]) series.push({ label: 'validation', x, y: f[`val_${k}`], color: '#ff7f0e', dashed: true } as (typeof series)[0]);
     panels.push({ title: TITLES[k] ?? k, series, yLabel: k });
