@@ -204,6 +204,9 @@ describe('densenorm train: streaming, history files, --dropout', function () {
     expect(r.stdout).to.match(/\(streamed\)/);
     const kb = Number(/peak-rss-kb (\d+)/.exec(r.stderr)[1]);
     console.log(`      ${STREAM_MB} MB CSV (${i.toLocaleString('en-US')} rows): peak RSS ${(kb / 1024).toFixed(0)} MB, ${seconds.toFixed(1)} s`);
+    // AddressSanitizer's shadow memory and quarantine add hundreds of MB of RSS: the bound is the
+    // uninstrumented build's (npm test); the sanitizer run still checks the streamed run itself.
+    if (process.env.DENSENORM_SANITIZE_RUN) return;
     expect(kb / 1024).to.be.below(300);
   });
 });
