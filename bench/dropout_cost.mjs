@@ -3,28 +3,14 @@
 // noise hits both alike; prints the median of the per-round ratios W2d / W2 and their spread.
 //   node bench/dropout_cost.mjs [rounds=21] [steps=8]
 import { createRequire } from 'node:module';
+import { WORKLOADS, batchData, buildModel } from './workloads.mjs';
 const require = createRequire(import.meta.url);
 const dn = require('../dist/index.js');
 const [rounds = 21, steps = 8] = process.argv.slice(2).map(Number);
-function build(dropout) {
-  dn.setSeed(1);
-  const sizes = [784, 1024, 1024, 10];
-  const m = dn.sequential();
-  for (let i = 1; i < sizes.length - 1; i++) {
-    m.add(dn.layers.dense({ units: sizes[i], useBias: false, ...(i === 1 ? { inputShape: [sizes[0]] } : {}) }));
-    m.add(dn.layers.batchNormalization());
-    m.add(dn.layers.activation({ activation: 'relu' }));
-    if (dropout) m.add(dn.layers.dropout({ rate: dropout, seed: i }));
-  }
-  m.add(dn.layers.dense({ units: 10, activation: 'softmax' }));
-  m.compile({ optimizer: dn.optimizers.adam({ learningRate: 1e-3 }), loss: 'categoricalCrossentropy' });
-  return m;
-}
-const B = 256;
-const x = dn.tensor(new Float32Array(B * 784).map((_, i) => Math.sin(i * 0.37)), [B, 784]);
-const y = dn.tensor(new Float32Array(B * 10).map((_, i) => (i % 10 === Math.floor(i / 10) % 10 ? 1 : 0)), [B, 10]);
-const plain = build(0);
-const drop = build(0.2);
+const w = WORKLOADS.W2;
+const [x, y] = batchData(dn, w, w.batch);
+const plain = buildModel(dn, w);
+const drop = buildModel(dn, w, 0.2);
 const time = (m) => {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < steps; i++) m.trainOnBatch(x, y);

@@ -2,18 +2,15 @@
 // --metrics. loopSettings is checked against the objects each flag should make; one CLI run checks
 // they reach the saved model, the epoch lines and history.json.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCli } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const dn = require('../dist/index.js');
 const { loopSettings, balancedClassWeight } = require('../dist/cli/train_options.js');
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(root, 'bin', 'densenorm.js');
 
 const ctx = (over = {}) => ({ baseRate: 0.01, epochs: 4, stepsPerEpoch: 10, validation: true, classify: true, streamed: false, yTrain: new Float32Array([0, 0, 0, 1]), classes: 2, ...over });
 const settings = (flags, over) => loopSettings(flags, ctx(over));
@@ -79,15 +76,7 @@ describe('densenorm train: training-loop flags', () => {
     let tmp;
     before(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dn-cli-loop-')); });
     after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-    const run = (args) => new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const run = (args) => runCli(tmp, args);
 
     it('reaches the saved model, the epoch lines and history.json', async () => {
       const r = await run(['train', '--epochs', '3', '--layers', '32', '--seed', '5', '--l2', '0.0001', '--early-stopping', '5', '--lr-schedule', 'step',

@@ -3,35 +3,23 @@
 // size of the generated CSV whose child's peak resident memory (VmHWM) must stay under 300 MB;
 // run with DENSENORM_STREAM_TEST_MB=1024 for the 1 GB case.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCli } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const dn = require('../dist/index.js');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(root, 'bin', 'densenorm.js');
 const PEAK = path.join(root, 'test', 'fixtures', 'peak-rss.cjs');
 const STREAM_MB = Number(process.env.DENSENORM_STREAM_TEST_MB ?? 8);
 
 let tmp;
 const file = (name) => path.join(tmp, name);
 
-function run(args, { peak = false } = {}) {
-  return new Promise((resolve, reject) => {
-    const pre = peak ? ['-r', PEAK] : [];
-    const child = spawn(process.execPath, [...pre, BIN, ...args], { cwd: tmp, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args, { peak = false } = {}) => runCli(tmp, args, peak ? ['-r', PEAK] : []);
 
 // Two classes from a linear rule on 4 features; deterministic.
 function classRow(i) {

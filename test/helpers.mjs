@@ -1,4 +1,5 @@
 // Shared test fixtures: the library, a tiny BN classifier, snapshots and error capture.
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -69,4 +70,19 @@ export function blockOps(blocks) {
 }
 export function blockNetSpec({ blocks, ...rest }) {
   return { inputFeatures: blocks[0]?.in ?? 1, ops: blockOps(blocks), ...rest };
+}
+
+// Runs bin/densenorm.js with args in cwd (nodeArgs before the script, e.g. ['-r', preload]);
+// resolves { code, stdout, stderr }.
+export function runCli(cwd, args, nodeArgs = []) {
+  const bin = new URL('../bin/densenorm.js', import.meta.url).pathname;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, bin, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

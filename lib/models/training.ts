@@ -149,17 +149,6 @@ export function trainingError(epoch: number, batch: number, message: string, cau
   return Object.assign(err, { epoch, batch, nonFiniteLoss: /loss is not finite/.test(message) });
 }
 
-/**
- * The optimizer's learning rate as a number: the one place that reads it (logs, callbacks). A
- * function (a schedule of the step, `schedule(step)`) is read at the optimizer's current step.
- */
-export function learningRateOf(optimizer: Optimizer): number {
-  const lr = optimizer.learningRate as unknown;
-  if (typeof lr === 'number') return lr;
-  if (typeof lr === 'function') return Number((lr as (step: number) => number)(optimizer.iterations));
-  return NaN;
-}
-
 /** The learning rate when it is a plain number, which `who` may then overwrite; a TypeError otherwise. */
 export function plainLearningRate(optimizer: Optimizer | undefined, who: string): number {
   if (optimizer === undefined) throw new Error(`${who} needs a compiled model (model.compile({ optimizer, loss }))`);
@@ -439,7 +428,7 @@ export async function trainEpochs(
   for (let epoch = o.initialEpoch; epoch < o.initialEpoch + o.epochs; epoch++) {
     await callEach(run, (cb) => cb.onEpochBegin?.(epoch));
     // Read after onEpochBegin, where a learningRateScheduler sets it.
-    const learningRate = learningRateOf(run.optimizer);
+    const learningRate = run.optimizer.learningRate; // a schedule's at the current step
     let t: EpochTotals | undefined;
     try {
       t = await e.runEpoch(epoch);
