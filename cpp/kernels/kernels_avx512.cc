@@ -5,8 +5,11 @@
 #if !defined(__AVX512F__)
 #error "kernels_avx512.cc must be compiled with -mavx512f (and dq/vl/bw, fma)"
 #endif
-// GCC 12 false positive inside avx512fintrin.h (_mm512_undefined_ps) at -O3.
+// GCC 12 false positive inside avx512fintrin.h (_mm512_undefined_ps) at -O3; clang (which also
+// defines __GNUC__) lacks this warning group and would warn about the pragma itself.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #define DENSENORM_KERNEL_NS avx512
 #include "kernels_impl.h"
 
