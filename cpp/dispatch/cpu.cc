@@ -6,7 +6,11 @@
 
 // DENSENORM_X86_64_TABLES: CMake builds the AVX tables (x86-64 hosts); elsewhere only scalar.
 #if DENSENORM_X86_64_TABLES
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>  // MSVC: __cpuidex, _xgetbv (no <cpuid.h>, no GNU inline asm)
+#else
 #include <cpuid.h>
+#endif
 #endif
 
 namespace densenorm {
@@ -18,20 +22,35 @@ struct CpuFeatures {
 };
 
 #if DENSENORM_X86_64_TABLES
+void cpuid(unsigned leaf, unsigned sub, unsigned& eax, unsigned& ebx, unsigned& ecx, unsigned& edx) {
+#if defined(_MSC_VER) && !defined(__clang__)
+  int r[4];
+  __cpuidex(r, static_cast<int>(leaf), static_cast<int>(sub));
+  eax = static_cast<unsigned>(r[0]), ebx = static_cast<unsigned>(r[1]);
+  ecx = static_cast<unsigned>(r[2]), edx = static_cast<unsigned>(r[3]);
+#else
+  __cpuid_count(leaf, sub, eax, ebx, ecx, edx);
+#endif
+}
+
 uint64_t read_xcr0() {
+#if defined(_MSC_VER) && !defined(__clang__)
+  return _xgetbv(0);
+#else
   uint32_t eax, edx;
   // xgetbv with ecx=0 (XCR0); encoded directly so no -mxsave is needed.
   __asm__ volatile(".byte 0x0f, 0x01, 0xd0" : "=a"(eax), "=d"(edx) : "c"(0));
   return (static_cast<uint64_t>(edx) << 32) | eax;
+#endif
 }
 
 CpuFeatures detect() {
   CpuFeatures f;
   unsigned eax, ebx, ecx, edx;
-  if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return f;
+  cpuid(0, 0, eax, ebx, ecx, edx);  // leaf 0 exists on every x86-64 CPU
   const unsigned max_leaf = eax;
   if (max_leaf < 7) return f;
-  __cpuid_count(1, 0, eax, ebx, ecx, edx);
+  cpuid(1, 0, eax, ebx, ecx, edx);
   const bool fma = (ecx >> 12) & 1;
   const bool osxsave = (ecx >> 27) & 1;
   const bool avx = (ecx >> 28) & 1;
@@ -39,7 +58,7 @@ CpuFeatures detect() {
   const uint64_t xcr0 = read_xcr0();
   const bool ymm_state = (xcr0 & 0x6) == 0x6;         // bits 1 (SSE), 2 (AVX)
   const bool zmm_state = (xcr0 & 0xE6) == 0xE6;       // + bits 5 (opmask), 6, 7 (ZMM)
-  __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  cpuid(7, 0, eax, ebx, ecx, edx);
   const bool avx2 = (ebx >> 5) & 1;
   const bool avx512f = (ebx >> 16) & 1;
   const bool avx512dq = (ebx >> 17) & 1;

@@ -128,8 +128,8 @@ struct Gemm {
     T acc[MRV][NV];
 #pragma GCC unroll 16
     for (int i = 0; i < MRV; ++i) {
-      __builtin_prefetch(c + i * ldc, 1, 3);
-      __builtin_prefetch(c + i * ldc + NR - 1, 1, 3);
+      DN_PREFETCH(c + i * ldc, 1, 3);
+      DN_PREFETCH(c + i * ldc + NR - 1, 1, 3);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
     }
@@ -232,8 +232,8 @@ struct Gemm {
           for (size_t k = 0; k < kc; ++k, src += ldb) {
             // rows ldb apart (a page each for a 1024-wide layer): prefetch 8 rows ahead.
             if (k + 8 < kc) {
-              __builtin_prefetch(src + 8 * ldb, 0, 3);
-              __builtin_prefetch(src + 8 * ldb + NR - 1, 0, 3);
+              DN_PREFETCH(src + 8 * ldb, 0, 3);
+              DN_PREFETCH(src + 8 * ldb + NR - 1, 0, 3);
             }
 #pragma GCC unroll 4
             for (int v = 0; v < NRV; ++v) V::store(panel + k * NR + v * W, V::load(src + v * W));
@@ -403,10 +403,10 @@ struct Gemm {
           for (size_t v = 0; v < nvec; ++v) {
             const size_t o = v * W;
             if (pf && (o * sizeof(float)) % 64 == 0) {
-              __builtin_prefetch(b0 + 4 * ldb + o, 0, 3);
-              __builtin_prefetch(b1 + 4 * ldb + o, 0, 3);
-              __builtin_prefetch(b2 + 4 * ldb + o, 0, 3);
-              __builtin_prefetch(b3 + 4 * ldb + o, 0, 3);
+              DN_PREFETCH(b0 + 4 * ldb + o, 0, 3);
+              DN_PREFETCH(b1 + 4 * ldb + o, 0, 3);
+              DN_PREFETCH(b2 + 4 * ldb + o, 0, 3);
+              DN_PREFETCH(b3 + 4 * ldb + o, 0, 3);
             }
             T x0, x1, x2, x3;
             if (v < nfull) {

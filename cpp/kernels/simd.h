@@ -29,6 +29,20 @@
 #include <immintrin.h>
 #endif
 
+// GCC and clang builtins; MSVC gets the <cmath> functions (the same IEEE results).
+#if defined(__GNUC__) || defined(__clang__)
+#define DN_SQRTF(x) __builtin_sqrtf(x)
+#define DN_FABSF(x) __builtin_fabsf(x)
+#define DN_COPYSIGNF(a, b) __builtin_copysignf(a, b)
+#define DN_PREFETCH(p, rw, loc) __builtin_prefetch(p, rw, loc)
+#else
+#include <cmath>
+#define DN_SQRTF(x) std::sqrt(x)
+#define DN_FABSF(x) std::fabs(x)
+#define DN_COPYSIGNF(a, b) std::copysign(a, b)
+#define DN_PREFETCH(p, rw, loc) ((void)(p))  // a hint only; MSVC builds go without
+#endif
+
 namespace densenorm {
 namespace DENSENORM_KERNEL_NS {
 
@@ -49,12 +63,12 @@ struct Scalar {
   static inline T div(T a, T b) { return a / b; }
   static inline T min(T a, T b) { return b < a ? b : a; }
   static inline T max(T a, T b) { return a < b ? b : a; }
-  static inline T sqrt(T a) { return __builtin_sqrtf(a); }
-  static inline T abs(T a) { return __builtin_fabsf(a); }
+  static inline T sqrt(T a) { return DN_SQRTF(a); }
+  static inline T abs(T a) { return DN_FABSF(a); }
   static inline T fma(T a, T b, T c) { return a * b + c; }
   static inline T fnma(T a, T b, T c) { return c - a * b; }
   static inline T select_gt(T a, T b, T x, T y) { return a > b ? x : y; }
-  static inline T copysign(T mag, T s) { return __builtin_copysignf(mag, s); }
+  static inline T copysign(T mag, T s) { return DN_COPYSIGNF(mag, s); }
   // Round to nearest even via the 1.5*2^23 trick (valid for |x| < 2^22; callers clamp first).
   static inline T round(T x) {
     const float b = 12582912.0f;  // not folded: no -ffast-math in this project

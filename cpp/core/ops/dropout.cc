@@ -10,7 +10,13 @@
 #include "core/epilogue.h"
 #include "core/ops/op.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(_WIN32)
+#if defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define DN_HAS_TARGET_CLONES 1
+#endif
+#endif
+// target_clones needs ifunc: ELF with glibc (not macOS's Mach-O, Windows, nor musl's loader).
+#if defined(__x86_64__) && defined(DN_HAS_TARGET_CLONES) && defined(__ELF__) && defined(__GLIBC__)
 // Integer hashing vectorizes only with 32-bit lane multiplies (SSE4.1 and up); the result is
 // the same bits on every clone.
 #define DN_DROPOUT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
