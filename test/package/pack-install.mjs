@@ -1,8 +1,9 @@
 // Packs the npm tarball (with this platform's prebuild), installs it into a temporary project
 // with a PATH that has no compiler, cmake or make, and trains a small model through
 // require('densenorm') and import * as dn from 'densenorm'; then type-checks a strict
-// TypeScript consumer against the shipped .d.ts. With PACKAGE_TEST_SOURCE=1 it also installs
-// with npm_config_build_from_source=true (a real source build, with the normal PATH).
+// TypeScript consumer against the shipped .d.ts. Then it installs with
+// npm_config_build_from_source=true and a PATH without cmake (the node-gyp build) and, with
+// PACKAGE_TEST_SOURCE=1, with the normal PATH (the cmake-js build), and trains from each.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -98,18 +99,54 @@ const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const tr = run(process.execPath, [tsc, '--strict', '--noEmit', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', '--typeRoots', path.join(root, 'node_modules', '@types'), 'consumer.ts'], { cwd: app, env });
 check('a strict TypeScript consumer type-checks against the shipped .d.ts', tr.code === 0, tr.out);
 
-// 5. optional: forced source build
-if (process.env.PACKAGE_TEST_SOURCE === '1') {
-  const src = path.join(work, 'src-app');
+// 5. forced source builds: node-gyp with a PATH that has a compiler, make and python3 but no
+// cmake (always), and cmake-js with the normal PATH (PACKAGE_TEST_SOURCE=1, as .ci/run sets).
+// Each must build build/Release/densenorm.node with that builder, load it (not the shipped
+// prebuild) and train.
+const noCmake = path.join(work, 'bin-no-cmake');
+fs.mkdirSync(noCmake);
+for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+  let names = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    continue;
+  }
+  for (const n of names) {
+    if (/^(cmake|ccmake|cpack|ctest)/.test(n) || fs.existsSync(path.join(noCmake, n))) continue;
+    fs.symlinkSync(path.join(dir, n), path.join(noCmake, n));
+  }
+}
+const loadedNode = `const dn = require('densenorm');
+const f = Object.keys(require.cache).filter((k) => k.endsWith('.node'));
+console.log(JSON.stringify({ loaded: f, isa: dn.backend().isa }));`;
+const sourceBuilds = [{ builder: 'node-gyp', env: { PATH: noCmake }, marker: 'Makefile' }];
+if (process.env.PACKAGE_TEST_SOURCE === '1') sourceBuilds.push({ builder: 'cmake-js', env: {}, marker: 'CMakeCache.txt' });
+for (const { builder, env: extra, marker } of sourceBuilds) {
+  const src = path.join(work, `src-${builder}`);
   fs.mkdirSync(src);
   fs.writeFileSync(path.join(src, 'package.json'), JSON.stringify({ name: 'src-app', version: '1.0.0', private: true }));
-  const r = run(process.execPath, [npm[1] ?? 'npm', 'install', tgz, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], {
-    cwd: src,
-    env: { ...process.env, npm_config_build_from_source: 'true' },
-  });
-  check('npm_config_build_from_source=true builds from source', r.code === 0 && /building from source/.test(r.out) && fs.existsSync(path.join(src, 'node_modules/densenorm/build/Release/densenorm.node')), r.out.slice(-2000));
-  const c = run(process.execPath, ['-e', "const dn=require('densenorm');console.log(dn.backend().isa)"], { cwd: src });
-  check('the source-built addon loads', c.code === 0, c.out);
+  const srcEnv = { ...process.env, ...extra, npm_config_build_from_source: 'true', JOBS: '2', CMAKE_BUILD_PARALLEL_LEVEL: '2' };
+  if (builder === 'node-gyp') {
+    const r = run('/bin/sh', ['-c', 'command -v cmake'], { env: srcEnv });
+    check('no cmake on the node-gyp install PATH', r.code !== 0, r.out);
+  }
+  const r = run(process.execPath, [npm[1] ?? 'npm', 'install', tgz, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], { cwd: src, env: srcEnv });
+  const pkg = path.join(src, 'node_modules/densenorm');
+  check(`npm_config_build_from_source=true builds from source with ${builder}`,
+    r.code === 0 && r.out.includes(`building from source with ${builder}`) && fs.existsSync(path.join(pkg, 'build/Release/densenorm.node')) && fs.existsSync(path.join(pkg, 'build', marker)),
+    r.out.slice(-3000));
+  const c = run(process.execPath, ['-e', loadedNode], { cwd: src, env: srcEnv });
+  let loaded = [];
+  try {
+    loaded = JSON.parse(c.out.trim().split('\n').at(-1)).loaded;
+  } catch {
+    // reported below
+  }
+  check(`the ${builder}-built addon is the one loaded`, c.code === 0 && loaded.length === 1 && fs.realpathSync(loaded[0]) === fs.realpathSync(path.join(pkg, 'build/Release/densenorm.node')), c.out);
+  fs.writeFileSync(path.join(src, 'cjs.js'), `const dn = require('densenorm');\n(async () => {${trainBody('dn')}})();\n`);
+  const t = run(process.execPath, ['cjs.js'], { cwd: src, env: srcEnv });
+  check(`trains a model from the ${builder} build`, t.code === 0, t.out);
 }
 
 fs.rmSync(work, { recursive: true, force: true });
