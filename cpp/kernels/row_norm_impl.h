@@ -56,7 +56,7 @@ static void row_norm_forward_t(const float* X, size_t rows, size_t cols, size_t 
         const T d = V::sub(vld<V>(x + j, p, n), vld<V>(mfill, p, n));
         acc2 = V::fma(d, d, acc2);
       });
-      const float is = 1.0f / __builtin_sqrtf(lane_sum<V>(acc2) * inv_g + eps);
+      const float is = 1.0f / DN_SQRTF(lane_sum<V>(acc2) * inv_g + eps);
       mean[i * groups + g] = m;
       invstd[i * groups + g] = is;
       const T isv = V::set1(is);
