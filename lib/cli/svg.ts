@@ -31,6 +31,10 @@ export interface ChartOptions {
   yFormat?: (v: number) => string;
   /** Each panel its own y range and y label (e.g. loss beside accuracy); default: shared. */
   independentY?: boolean;
+  /** Log-scaled x axis (x > 0), ticks at the data's x values (e.g. batch sizes). */
+  xLog?: boolean;
+  /** A dot at each point, so one-point series still show. */
+  markers?: boolean;
 }
 
 function esc(s: string): string {
@@ -93,11 +97,12 @@ export function lineChartSvg(panels: Panel[], opts: ChartOptions): string {
     const left = ml + pi * (pw + gap);
     const top = mt;
     const [y0, y1] = opts.independentY ? yRange([panel], opts) : shared;
+    const fx = opts.xLog ? Math.log10 : (v: number) => v;
     const xs = panel.series.flatMap((s) => s.x);
-    const x0 = xs.length ? Math.min(...xs) : 0;
-    let x1 = xs.length ? Math.max(...xs) : 1;
-    if (x1 <= x0) x1 = x0 + 1;
-    const sx = (v: number) => left + ((v - x0) / (x1 - x0)) * pw;
+    const x0 = xs.length ? Math.min(...xs) : opts.xLog ? 1 : 0;
+    let x1 = xs.length ? Math.max(...xs) : opts.xLog ? 10 : 1;
+    if (x1 <= x0) x1 = opts.xLog ? x0 * 10 : x0 + 1;
+    const sx = (v: number) => left + ((fx(v) - fx(x0)) / (fx(x1) - fx(x0))) * pw;
     const sy = (v: number) => top + ph - ((Math.min(Math.max(v, y0), y1) - y0) / (y1 - y0)) * ph;
     out.push(`<g class="panel">`);
     out.push(`<text x="${left + pw / 2}" y="${top - 12}" text-anchor="middle" font-size="13" font-weight="bold">${esc(panel.title)}</text>`);
@@ -108,7 +113,7 @@ export function lineChartSvg(panels: Panel[], opts: ChartOptions): string {
       out.push(`<line x1="${left - 5}" y1="${y}" x2="${left}" y2="${y}" stroke="black"/>`);
       out.push(`<text x="${left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${esc(yFmt(t))}</text>`);
     }
-    for (const t of ticks(x0, x1, 5)) {
+    for (const t of opts.xLog ? [...new Set(xs)].sort((a, b) => a - b) : ticks(x0, x1, 5)) {
       const x = sx(t).toFixed(1);
       out.push(`<line x1="${x}" y1="${top + ph}" x2="${x}" y2="${top + ph + 5}" stroke="black"/>`);
       out.push(`<text x="${x}" y="${top + ph + 18}" text-anchor="middle">${esc(fmtTick(t))}</text>`);
@@ -135,6 +140,7 @@ export function lineChartSvg(panels: Panel[], opts: ChartOptions): string {
       out.push(
         `<polyline fill="none" stroke="${s.color}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="6,4"' : ''} points="${pts.join(' ')}"><title>${esc(s.label)}</title></polyline>`,
       );
+      if (opts.markers) for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${s.color}"/>`);
     }
     out.push(`</g>`);
   });
