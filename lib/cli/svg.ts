@@ -35,6 +35,8 @@ export interface ChartOptions {
   xLog?: boolean;
   /** A dot at each point, so one-point series still show. */
   markers?: boolean;
+  /** Width of each panel's plot area in px (default 360). */
+  panelWidth?: number;
 }
 
 function esc(s: string): string {
@@ -75,15 +77,30 @@ export function yRange(panels: Panel[], opts: ChartOptions): [number, number] {
 
 /** Panels side by side, sharing the y range, with one legend under them. */
 export function lineChartSvg(panels: Panel[], opts: ChartOptions): string {
-  const pw = 360;
+  const pw = opts.panelWidth ?? 360;
   const ph = 260;
   const ml = 64;
   const mr = 20;
   const mt = 64;
   const mb = 56;
   const gap = opts.independentY ? 84 : 36;
-  const legendH = 34;
   const width = ml + panels.length * pw + (panels.length - 1) * gap + mr;
+  // Legend: the distinct series labels across panels, wrapped to the chart's width.
+  const seen = new Map<string, Series>();
+  for (const p of panels) for (const s of p.series) if (!seen.has(s.label)) seen.set(s.label, s);
+  const legend: { s: Series; x: number; row: number }[] = [];
+  let lx = ml;
+  let row = 0;
+  for (const s of seen.values()) {
+    const w = 44 + s.label.length * 7;
+    if (lx > ml && lx + w > width - mr) {
+      lx = ml;
+      row++;
+    }
+    legend.push({ s, x: lx, row });
+    lx += w;
+  }
+  const legendH = 34 + row * 20;
   const height = mt + ph + mb + legendH;
   const shared = yRange(panels, opts);
   const yFmt = opts.yFormat ?? fmtTick;
@@ -144,16 +161,11 @@ export function lineChartSvg(panels: Panel[], opts: ChartOptions): string {
     }
     out.push(`</g>`);
   });
-  // legend: the distinct series labels across panels
-  const seen = new Map<string, Series>();
-  for (const p of panels) for (const s of p.series) if (!seen.has(s.label)) seen.set(s.label, s);
-  const ly = mt + ph + mb + 14;
-  let lx = ml;
   out.push(`<g class="legend">`);
-  for (const s of seen.values()) {
-    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 28}" y2="${ly}" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6,4"' : ''}/>`);
-    out.push(`<text x="${lx + 34}" y="${ly}" dominant-baseline="middle">${esc(s.label)}</text>`);
-    lx += 44 + s.label.length * 7;
+  for (const { s, x, row: r } of legend) {
+    const ly = mt + ph + mb + 14 + r * 20;
+    out.push(`<line x1="${x}" y1="${ly}" x2="${x + 28}" y2="${ly}" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6,4"' : ''}/>`);
+    out.push(`<text x="${x + 34}" y="${ly}" dominant-baseline="middle">${esc(s.label)}</text>`);
   }
   out.push(`</g>`);
   out.push(`</svg>`);

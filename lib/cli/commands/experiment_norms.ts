@@ -28,7 +28,7 @@ export const NORMS_OPTIONS: OptionSpec = {
 
 export const COMPARE_VALUES = ['norms'] as const;
 const DEFAULT_BATCH_SIZES = [2, 4, 8, 16, 32, 128];
-const DEFAULT_STEPS = 1000;
+const DEFAULT_STEPS = 3000;
 const TARGET = 0.9;
 
 export const NORMS_HELP = `Usage: densenorm experiment --compare norms [options]
@@ -286,13 +286,13 @@ export async function experimentNorms(argv: string[]): Promise<number> {
 
   const svg = lineChartSvg(
     [{
-      title: `final test accuracy after ${fmtInt(steps)} steps`,
+      title: `${fmtInt(steps)} steps per run, SGD at lr = ${baseLr} × batch / 32`,
       series: METHODS.map((m) => {
         const rs = runs.filter((r) => r.method === m.id && !r.skipped);
         return { label: m.title, x: rs.map((r) => r.batchSize), y: rs.map((r) => r.finalTestAccuracy), color: m.color, dashed: m.id === 'none' };
       }),
     }],
-    { title: `Normalization vs batch size · ${arch} · SGD lr ${baseLr}·b/32 · MNIST (bundled)`, xLabel: 'batch size (log scale)', yLabel: 'test accuracy', yFormat: (v) => `${Math.round(v * 100)}%`, xLog: true, markers: true },
+    { title: `Final test accuracy vs batch size · MNIST · ${arch}`, xLabel: 'batch size (log scale)', yLabel: 'final test accuracy', yFormat: (v) => `${Math.round(v * 100)}%`, xLog: true, markers: true, panelWidth: 640 },
   );
   const results = {
     experiment: 'Normalization family vs batch size (after Wu & He 2018, Figure 1): MNIST, 3 ReLU hidden layers',
