@@ -15,7 +15,7 @@ export * as optimizers from './optimizers';
 export * as schedules from './optimizers/schedules';
 export * as regularizers from './regularizers';
 export * as callbacks from './callbacks';
-export * as io from './io/index';
+export * as io from './io_api';
 export { Callback, EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, LearningRateScheduler, CSVLogger, TerminateOnNaN } from './callbacks';
 export { initializers } from './initializers';
 export { setSeed } from './random';

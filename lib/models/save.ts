@@ -5,7 +5,7 @@ import { BatchNormalization } from '../layers/batch_normalization';
 import type { Layer } from '../layers/layer';
 import { ModelArtifacts, writeModelFiles } from '../io/model_files';
 import type { NamedTensor } from '../io/safetensors';
-import { writeTfjsModel } from '../io/tfjs_format';
+import { writeTfjsModel } from '../io/tfjs_writer';
 import { encodeOnnx } from '../io/onnx';
 import { encodeTorch } from '../io/torch_format';
 import { writeFileAtomic } from '../io/atomic';
