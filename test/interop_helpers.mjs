@@ -72,9 +72,16 @@ export function tmpDir(prefix) {
   return fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), `densenorm-${prefix}-`));
 }
 
+/** The environment for python children: without test:sanitize's LD_PRELOAD of the ASan runtime (python is not under test). */
+export function pythonEnv() {
+  const env = { ...process.env };
+  delete env.LD_PRELOAD;
+  return env;
+}
+
 /** Whether /usr/bin/python3 can import torch (and so the PyTorch checks can run). */
 export function torchAvailable() {
   if (!fs.existsSync('/usr/bin/python3')) return false;
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8', timeout: 60000, env: pythonEnv() });
   return r.status === 0;
 }

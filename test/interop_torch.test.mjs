@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dn, isa, rejects } from './helpers.mjs';
-import { CONFIGS, X, configModel, maxAbsDiff, mnistModel, tmpDir, torchAvailable } from './interop_helpers.mjs';
+import { CONFIGS, X, configModel, maxAbsDiff, mnistModel, pythonEnv, tmpDir, torchAvailable } from './interop_helpers.mjs';
 import { decodeSafetensorsTyped } from '../dist/io/safetensors.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -67,8 +67,8 @@ def save_file(tensors, path, metadata=None):
 };
 
 function python(script, cwd) {
-  const env = { ...process.env };
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import safetensors.torch'], { encoding: 'utf8' });
+  const env = pythonEnv();
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import safetensors.torch'], { encoding: 'utf8', env });
   if (probe.status !== 0) {
     const dir = path.join(cwd, 'standin', 'safetensors');
     fs.mkdirSync(dir, { recursive: true });
