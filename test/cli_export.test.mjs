@@ -111,6 +111,9 @@ describe('densenorm export', function () {
     const ll = -(Math.log(probs[0][0]) + Math.log(probs[1][1]) + Math.log(probs[2][1])) / 3;
     expect(j.rows).to.equal(3);
     expect(j.loss).to.be.closeTo(ll, 1e-5);
+    const info = await runCli(tmp, ['info', '--model', 'from-tfjs']);
+    expect(info.code, info.stderr).to.equal(0);
+    expect(info.stdout).to.match(/inputs: {4}3 features, unscaled \(no preprocessing\.json/);
     fs.writeFileSync(f('wide.csv'), 'a,b,c,d,e\n1,2,3,4,5\n');
     const bad = await runCli(tmp, ['predict', '--model', 'from-tfjs', '--data', 'wide.csv']);
     expect(bad.code).to.equal(1);
