@@ -4,8 +4,9 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import { dn, isa } from './helpers.mjs';
-import { CONFIGS, X, configModel, maxAbsDiff, mnistModel, tmpDir } from './interop_helpers.mjs';
+import { CONFIGS, X, configModel, maxAbsDiff, mnistModel, pythonEnv, tmpDir } from './interop_helpers.mjs';
 
 const require = createRequire(import.meta.url);
 let ort;
@@ -80,6 +81,37 @@ describe(`ONNX export (isa=${isa})`, function () {
       console.log(`      MNIST 200 rows: max |onnxruntime - predict| = ${d.toExponential(2)}, folded ${dFold.toExponential(2)}`);
       expect(d).to.be.below(1e-5);
       expect(dFold).to.be.below(1e-5);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('passes onnx.checker (full_check) and strict shape inference where /usr/bin/python3 has onnx', async function () {
+    const probe = fs.existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import onnx'], { env: pythonEnv() }).status === 0;
+    if (!probe) {
+      console.log('      skipped: /usr/bin/python3 cannot import onnx (apt-get install python3-onnx)');
+      this.skip();
+    }
+    const tmp = tmpDir('onnx-check');
+    try {
+      const files = Object.keys(CONFIGS).flatMap((name, i) => [false, true].map((fold) => {
+        const file = path.join(tmp, `${i}-${fold}.onnx`);
+        fs.writeFileSync(file, dn.io.toOnnx(configModel(name), { foldBatchNorm: fold }));
+        return file;
+      }));
+      const script = `
+import json, sys, onnx
+out = []
+for f in sys.argv[1:]:
+    m = onnx.load(f)
+    onnx.checker.check_model(m, full_check=True)
+    onnx.shape_inference.infer_shapes(m, strict_mode=True)
+    out.append([m.ir_version, m.opset_import[0].version, m.graph.input[0].type.tensor_type.shape.dim[0].dim_param])
+print(json.dumps(out))
+`;
+      const r = spawnSync('/usr/bin/python3', ['-c', script, ...files], { encoding: 'utf8', env: pythonEnv(), timeout: 60000 });
+      expect(r.status, r.stderr).to.equal(0);
+      expect(JSON.parse(r.stdout)).to.deep.equal(files.map(() => [8, 17, 'batch']));
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
