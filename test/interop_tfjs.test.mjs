@@ -179,6 +179,22 @@ describe(`tfjs layers format (isa=${isa}, @tensorflow/tfjs ${tf.version.tfjs})`,
     expect(maxAbsDiff((await dn.loadModel(dir2)).predict(xTest).data, want)).to.be.below(1e-5);
   });
 
+  it('skips optimizer weights saved with includeOptimizer (group "optimizer")', async () => {
+    // (not tfjsModel(): tfjs cannot train a batch norm with center or scale off, tensorflow/tfjs#2868)
+    const t = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.batchNormalization(), tf.layers.dense({ units: 3, activation: 'softmax' })] });
+    t.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+    await t.fit(tf.tensor2d(X), tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1], 'int32'), 3), { epochs: 2, batchSize: 5 });
+    fs.mkdirSync(tmp, { recursive: true });
+    await t.save(tf.io.withSaveHandler(async (a) => {
+      expect(a.weightSpecs.some((s) => s.group === 'optimizer')).to.equal(true);
+      fs.writeFileSync(path.join(tmp, 'weights.bin'), Buffer.from(a.weightData));
+      fs.writeFileSync(path.join(tmp, 'model.json'), JSON.stringify({ modelTopology: a.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }], format: a.format, trainingConfig: a.trainingConfig }));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }), { includeOptimizer: true });
+    const m = await dn.loadModel(tmp);
+    expect(maxAbsDiff(m.predict(X).data, tfPredict(t, X))).to.be.below(1e-5);
+  });
+
   it('rejects unsupported layer classes by name, listing what is supported', async () => {
     const t = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] }), tf.layers.layerNormalization()] });
     await saveLikeTfjsNode(t, tmp);

@@ -247,6 +247,8 @@ interface WeightSpec {
   /** Byte offset within the group's concatenated files. */
   offset: number;
   bytes: number;
+  /** In the "optimizer" group (tfjs save with includeOptimizer): read past, not loaded. */
+  optimizer: boolean;
 }
 
 interface Group {
@@ -282,7 +284,8 @@ function parseManifest(file: string, manifest: unknown): Group[] {
       if (!isPlainObject(w) || typeof w.name !== 'string' || !Array.isArray(w.shape)) throw new TfjsFileError(file, `${ww} must be { name, shape, dtype }`);
       if (seen.has(w.name)) throw new TfjsFileError(file, `${ww}: duplicate weight name ${JSON.stringify(w.name).slice(0, 80)}`);
       seen.add(w.name);
-      if (w.dtype !== 'float32') throw new TfjsFileError(file, `${ww} ("${w.name.slice(0, 80)}"): dtype ${JSON.stringify(w.dtype)?.slice(0, 40)} is not supported (only float32)`);
+      // Optimizer state is skipped, so its int32 step counter only needs its 4 bytes per value counted.
+      if (w.dtype !== 'float32' && !(w.group === 'optimizer' && w.dtype === 'int32')) throw new TfjsFileError(file, `${ww} ("${w.name.slice(0, 80)}"): dtype ${JSON.stringify(w.dtype)?.slice(0, 40)} is not supported (only float32)`);
       if (w.quantization !== undefined && w.quantization !== null) throw new TfjsFileError(file, `${ww} ("${w.name.slice(0, 80)}"): quantized weights are not supported`);
       let n = 1;
       for (const d of w.shape as unknown[]) {
@@ -292,7 +295,7 @@ function parseManifest(file: string, manifest: unknown): Group[] {
       }
       total += n;
       if (total > MAX_MODEL_PARAMS) throw new TfjsFileError(file, `the manifest declares more than ${MAX_MODEL_PARAMS} weights`);
-      const spec = { name: w.name, shape: (w.shape as number[]).slice(), offset, bytes: n * 4 };
+      const spec = { name: w.name, shape: (w.shape as number[]).slice(), offset, bytes: n * 4, optimizer: w.group === 'optimizer' };
       offset += n * 4;
       return spec;
     });
@@ -355,14 +358,17 @@ export async function readTfjsModel(p: string, weightCount: (t: ModelTopology) =
   const topology = tfjsTopology(file, json);
   const total = weightCount(topology);
   const groups = parseManifest(file, json.weightsManifest);
-  const declared = groups.reduce((n, g) => n + g.bytes / 4, 0);
+  const count = (optimizer: boolean): number => groups.reduce((n, g) => n + g.specs.filter((s) => s.optimizer === optimizer).reduce((m, s) => m + s.bytes / 4, 0), 0);
+  const declared = count(false);
   if (declared > total) throw new TfjsFileError(file, `weightsManifest declares ${declared} weights but the architecture has ${total}`);
+  // Optimizer state (Adam's two moments per weight and a few scalars) is skipped, but its bytes are read.
+  if (count(true) > 3 * total + 64) throw new TfjsFileError(file, `weightsManifest declares ${count(true)} optimizer weights, more than 3 per model weight`);
   const tensors: NamedTensor[] = [];
   for (let gi = 0; gi < groups.length; gi++) {
     const g = groups[gi];
     if (g.specs.length === 0) continue;
     const buf = await readGroup(file, g, gi);
-    for (const s of g.specs) tensors.push({ name: s.name, shape: s.shape, data: floats(buf, s.offset, s.bytes / 4) });
+    for (const s of g.specs) if (!s.optimizer) tensors.push({ name: s.name, shape: s.shape, data: floats(buf, s.offset, s.bytes / 4) });
   }
   return { artifacts: { ...topology, tensors }, file };
 }
