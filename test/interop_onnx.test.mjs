@@ -58,6 +58,11 @@ describe(`ONNX export (isa=${isa})`, function () {
     expect(maxAbsDiff((await runOnnx(bytes, big)).data, m.predict(big).data)).to.be.below(1e-5);
   });
 
+  it('a model of dropout only is one Identity', async () => {
+    const m = dn.sequential({ layers: [dn.layers.dropout({ rate: 0.5, inputShape: [3] })] });
+    expect(maxAbsDiff((await runOnnx(dn.io.toOnnx(m), X)).data, Float32Array.from(X.flat()))).to.equal(0);
+  });
+
   it("writes the layer's own epsilon (0.5 here, not ONNX's default 1e-5)", async () => {
     dn.setSeed(3);
     const m = dn.sequential({ layers: [dn.layers.batchNormalization({ inputShape: [3], epsilon: 0.5 })] });

@@ -133,6 +133,7 @@ export function encodeOnnx(artifacts: ModelArtifacts, options: OnnxOptions = {})
   const tensors = new Map(artifacts.tensors.map((t) => [t.name, t]));
   const weight = (l: LayerArtifact, w: string): Float32Array | undefined => tensors.get(`${String(l.config.name)}/${w}`)?.data;
   const graph = new Pb();
+  const nodes: { op: string; name: string; inputs: string[]; outputs: string[]; attrs?: Attr[] }[] = [];
   const initializers: Pb[] = [];
   let current = 'input';
   let dim = artifacts.inputDim;
@@ -145,7 +146,7 @@ export function encodeOnnx(artifacts: ModelArtifacts, options: OnnxOptions = {})
       throw new DensenormError(`Activation ${JSON.stringify(act)} of layer "${name}" has no ONNX mapping here`, 'ERR_DENSENORM');
     }
     const out = next();
-    graph.msg(1, nodeProto(op, `${name}/${op}`, [current], [out], op === 'Softmax' ? [{ name: 'axis', i: -1 }] : []));
+    nodes.push({ op, name: `${name}/${op}`, inputs: [current], outputs: [out], attrs: op === 'Softmax' ? [{ name: 'axis', i: -1 }] : [] });
     current = out;
   };
   const layers = artifacts.layers;
@@ -179,7 +180,7 @@ export function encodeOnnx(artifacts: ModelArtifacts, options: OnnxOptions = {})
         inputs.push(`${name}/bias`);
       }
       const out = next();
-      graph.msg(1, nodeProto('Gemm', `${name}/Gemm`, inputs, [out], [{ name: 'alpha', f: 1 }, { name: 'beta', f: 1 }, { name: 'transA', i: 0 }, { name: 'transB', i: 0 }]));
+      nodes.push({ op: 'Gemm', name: `${name}/Gemm`, inputs, outputs: [out], attrs: [{ name: 'alpha', f: 1 }, { name: 'beta', f: 1 }, { name: 'transA', i: 0 }, { name: 'transB', i: 0 }] });
       current = out;
       dim = units;
       activation(c.activation ?? 'linear', name);
@@ -194,7 +195,7 @@ export function encodeOnnx(artifacts: ModelArtifacts, options: OnnxOptions = {})
       ];
       for (const [w, v] of parts) initializers.push(tensorProto(`${name}/${w}`, [dim], v));
       const out = next();
-      graph.msg(1, nodeProto('BatchNormalization', `${name}/BatchNormalization`, [current, ...parts.map(([w]) => `${name}/${w}`)], [out], [{ name: 'epsilon', f: c.epsilon as number }]));
+      nodes.push({ op: 'BatchNormalization', name: `${name}/BatchNormalization`, inputs: [current, ...parts.map(([w]) => `${name}/${w}`)], outputs: [out], attrs: [{ name: 'epsilon', f: c.epsilon as number }] });
       current = out;
     } else if (l.className === 'Activation') {
       activation(c.activation, name);
@@ -204,11 +205,10 @@ export function encodeOnnx(artifacts: ModelArtifacts, options: OnnxOptions = {})
       throw new DensenormError(`Layer class "${l.className}" is not supported in the ONNX format (supported: Dense, BatchNormalization, Activation, Dropout)`, 'ERR_DENSENORM');
     }
   }
-  if (current === 'input') {
-    graph.msg(1, nodeProto('Identity', 'identity', ['input'], ['output']));
-  } else {
-    graph.msg(1, nodeProto('Identity', 'output', [current], ['output']));
-  }
+  // The last node writes "output" itself; a graph of Dropouts only is one Identity.
+  if (nodes.length === 0) nodes.push({ op: 'Identity', name: 'identity', inputs: ['input'], outputs: ['output'] });
+  else nodes[nodes.length - 1].outputs = ['output'];
+  for (const n of nodes) graph.msg(1, nodeProto(n.op, n.name, n.inputs, n.outputs, n.attrs));
   graph.string(2, artifacts.name ?? 'densenorm');
   for (const t of initializers) graph.msg(5, t);
   graph.msg(11, valueInfo('input', artifacts.inputDim));
