@@ -27,6 +27,11 @@ export const CONFIGS = {
   'scale off': () => [dn.layers.dense({ units: 4, inputShape: [3] }), dn.layers.batchNormalization({ scale: false, epsilon: 0.5 }), dn.layers.dense({ units: 2, activation: 'softmax' })],
   'center and scale off': () => [dn.layers.dense({ units: 4, inputShape: [3], useBias: false }), dn.layers.batchNormalization({ center: false, scale: false }), dn.layers.activation({ activation: 'relu' }), dn.layers.dense({ units: 1 })],
   'dropout': () => [dn.layers.dense({ units: 6, inputShape: [3], activation: 'relu' }), dn.layers.dropout({ rate: 0.3 }), dn.layers.batchNormalization(), dn.layers.dropout({ rate: 0.1, seed: 4 }), dn.layers.dense({ units: 2, activation: 'softmax' })],
+  'regularizers, initializers, frozen layer': () => [
+    dn.layers.dense({ units: 4, inputShape: [3], kernelInitializer: dn.initializers.heNormal({ seed: 3 }), biasInitializer: { className: 'constant', value: 0.5 }, kernelRegularizer: dn.regularizers.l2({ l2: 0.02 }), biasRegularizer: 'l1' }),
+    dn.layers.batchNormalization({ gammaRegularizer: dn.regularizers.l1l2({ l1: 0.1, l2: 0.2 }), betaInitializer: { className: 'randomUniform', minval: -1, maxval: 1, seed: 2 }, trainable: false }),
+    dn.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: 'lecunUniform' }),
+  ],
   'BN first, linear activation layer': () => [dn.layers.batchNormalization({ inputShape: [3] }), dn.layers.activation({ activation: 'linear' }), dn.layers.dense({ units: 2, useBias: false })],
 };
 
