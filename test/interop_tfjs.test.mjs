@@ -75,6 +75,10 @@ describe(`tfjs layers format (isa=${isa}, @tensorflow/tfjs ${tf.version.tfjs})`,
     // the model.json path itself works too
     const again = await dn.loadModel(path.join(tmp, 'model.json'));
     expect(maxAbsDiff(again.predict(X).data, m.predict(X).data)).to.equal(0);
+    // and so does a densenorm model.json's path
+    const dir2 = path.join(tmp, 'densenorm');
+    await m.save(dir2);
+    expect(maxAbsDiff((await dn.loadModel(path.join(dir2, 'model.json'))).predict(X).data, m.predict(X).data)).to.equal(0);
   });
 
   it('loads converter-style shards (groupN-shardKofM.bin, layer-major order, nested model_config, InputLayer)', async () => {

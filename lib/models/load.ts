@@ -7,23 +7,27 @@ import * as path from 'node:path';
 // Registers the built-in layer classes before any model.json is read.
 import { BatchNormalization, Layer, layerFromConfig } from '../layers';
 import { DensenormError, ERR_MODEL_FILE } from '../errors';
-import { MODEL_FILE, ModelArtifacts, ModelTopology, readModelFiles, WEIGHTS_FILE } from '../io/model_files';
+import { FORMAT, MODEL_FILE, ModelArtifacts, ModelTopology, readModelFiles, WEIGHTS_FILE } from '../io/model_files';
 import { isTfjsModelJson, readJsonFile, readTfjsModel } from '../io/tfjs_format';
 import { MAX_MODEL_PARAMS } from '../limits';
 import { checkString } from '../validate';
 import { Sequential } from './sequential';
 
-/** Whether p is a tfjs layers model: a .json file, or a directory whose model.json has modelTopology. */
-async function isTfjsModel(p: string): Promise<boolean> {
+/**
+ * What p holds: a tfjs layers model (a JSON file, or a directory whose model.json has
+ * modelTopology), or a densenorm model directory (also when p is that directory's model.json).
+ */
+async function resolveModel(p: string): Promise<{ tfjs: boolean; dir: string }> {
   let st: fs.Stats;
   try {
     st = await fs.promises.stat(p);
   } catch {
-    return false; // the densenorm reader reports the missing directory
+    return { tfjs: false, dir: p }; // the densenorm reader reports the missing directory
   }
-  if (st.isFile()) return true;
-  const json = await readJsonFile(path.join(p, MODEL_FILE)).catch(() => undefined);
-  return isTfjsModelJson(json);
+  const file = st.isFile() ? p : path.join(p, MODEL_FILE);
+  const json = await readJsonFile(file).catch(() => undefined);
+  if (st.isFile() && (json as { format?: unknown } | undefined)?.format === FORMAT) return { tfjs: false, dir: path.dirname(p) };
+  return { tfjs: st.isFile() || isTfjsModelJson(json), dir: p };
 }
 
 export async function loadModel(p: string): Promise<Sequential> {
@@ -34,13 +38,14 @@ export async function loadModel(p: string): Promise<Sequential> {
     model = built.model;
     return built.params;
   };
-  if (await isTfjsModel(p)) {
+  const { tfjs, dir } = await resolveModel(p);
+  if (tfjs) {
     const { artifacts, file } = await readTfjsModel(p, build(p));
     setWeights(model!, artifacts, file, true);
     return model!;
   }
-  const artifacts = await readModelFiles(p, build(path.join(p, MODEL_FILE)));
-  setWeights(model!, artifacts, path.join(p, WEIGHTS_FILE), false);
+  const artifacts = await readModelFiles(dir, build(path.join(dir, MODEL_FILE)));
+  setWeights(model!, artifacts, path.join(dir, WEIGHTS_FILE), false);
   return model!;
 }
 
