@@ -20,7 +20,7 @@ export { Callback, EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, LearningRa
 export { initializers } from './initializers';
 export { setSeed } from './random';
 export { DensenormError, DensenormErrorCode } from './errors';
-export { Layer, LayerWeight, Dense, BatchNormalization, Activation, Dropout } from './layers';
+export { Layer, LayerWeight, Dense, BatchNormalization, Activation, Dropout, LayerNormalization, GroupNormalization } from './layers';
 export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
 export type { LearningRateSchedule, ScheduleConfig } from './optimizers/schedules';
 export { Regularizer, RegularizerSpec, RegularizerConfig } from './regularizers';

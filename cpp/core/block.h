@@ -19,6 +19,12 @@ struct BlockBuffers {
   std::vector<float> scale, shift;       // the folded γ·invstd and β − mean·scale
   std::vector<float> sum_du, sum_du_xhat;  // batch-norm backward sums (β and γ gradients)
   std::vector<float> stat_shift;  // the GEMM statistics epilogue's per-feature shift
+  // Row normalization: per-row statistics [B × groups], x̂ [B × out] (training) and the
+  // constant mean 0 / invstd 1 that turn the batch-norm reduction into Σdu and Σdu·x̂.
+  std::vector<float> row_mean, row_invstd, xhat, zeros, ones;
+  std::vector<float> renorm_r, renorm_d, gamma_r;  // batch renormalization's r, d and γ·r
+  // Ghost batch norm's per-sub-batch statistics and folded scale/shift [sub-batches × out].
+  std::vector<float> gmean, gvar, ginvstd, gscale, gshift;
 };
 
 // Buffers one step shares between its blocks.

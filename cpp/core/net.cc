@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -60,9 +61,19 @@ std::unique_ptr<Net> Net::create(std::vector<BlockSpec> blocks, Loss loss,
       *status = Status::Invalid(where + ": batch normalization needs its moving statistics");
       return nullptr;
     }
+    if (b.has_bn && b.renorm && (!b.renorm_mean || !b.renorm_stddev)) {
+      *status = Status::Invalid(where + ": batch renormalization needs its renorm statistics");
+      return nullptr;
+    }
+    if (b.has_row_norm && (b.norm_groups == 0 || b.out % b.norm_groups != 0)) {
+      *status = Status::Invalid(where + ": groups must divide the feature count " +
+                                std::to_string(b.out) + " but received " +
+                                std::to_string(b.norm_groups));
+      return nullptr;
+    }
     // Without batch norm the two activations are consecutive; keep the last one as post_act so
     // the loss can always read the final activation's input (the logits).
-    if (!b.has_bn && b.post_act == Act::linear) {
+    if (!b.has_norm() && b.post_act == Act::linear) {
       b.post_act = b.pre_act;
       b.pre_act = Act::linear;
     }
@@ -118,6 +129,20 @@ void Net::ensure(Workspace& ws, size_t batch, bool full) const {
     for (auto* v : {&w.mean, &w.var, &w.invstd, &w.scale, &w.shift, &w.sum_du, &w.sum_du_xhat,
                     &w.stat_shift})
       v->resize(s.out);
+    if (s.renorm)
+      for (auto* v : {&w.renorm_r, &w.renorm_d, &w.gamma_r}) v->resize(s.out);
+    if (s.virtual_batch > 0 && full)
+      for (auto* v : {&w.gmean, &w.gvar, &w.ginvstd, &w.gscale, &w.gshift})
+        v->resize((B + s.virtual_batch - 1) / s.virtual_batch * s.out);
+    if (s.has_row_norm) {
+      w.row_mean.resize(B * s.norm_groups);
+      w.row_invstd.resize(B * s.norm_groups);
+      if (full) {
+        w.xhat.resize(B * s.out);
+        w.zeros.assign(s.out, 0.0f);
+        w.ones.assign(s.out, 1.0f);
+      }
+    }
   }
   StepScratch& sc = ws.scratch;
   sc.grad_a.resize(B * max_width_);  // evaluate's loss gradient scratch too
@@ -137,6 +162,13 @@ Status Net::check_batch(size_t batch, Mode mode) const {
         return Status::Invalid(
             "Expected a training batch of at least 2 rows for batch normalization but received 1 "
             "(batch statistics of one row are undefined)");
+  }
+  if (mode == Mode::kTraining) {
+    for (const BlockSpec& b : blocks_)
+      if (b.bn_batch_stats(mode) && b.virtual_batch > 0 && batch % b.virtual_batch != 0)
+        return Status::Invalid("Expected a training batch size divisible by virtualBatchSize " +
+                               std::to_string(b.virtual_batch) + " but received " +
+                               std::to_string(batch));
   }
   return Status::Ok();
 }
@@ -196,8 +228,8 @@ Status Net::loss_forward(const Workspace& ws, const float* t, size_t B, Mode mod
   const BlockBuffers& w = ws.b.back();
   LossInput in;
   in.y = w.out.data();
-  // The final activation's input: logits when batch norm precedes it, else the BN-input buffer.
-  in.logits = s.has_bn ? w.logits.data() : w.bn_in.data();
+  // The final activation's input: logits when a normalization precedes it, else the BN-input buffer.
+  in.logits = s.has_norm() ? w.logits.data() : w.bn_in.data();
   in.classes = s.out;
   in.final_act = s.post_act;
   if (has_epilogue(s, mode)) {  // the loss sees the epilogue's output, after every activation
@@ -335,11 +367,14 @@ Status Net::train_step(const float* x, const float* y, size_t batch, double iter
 }
 
 void Net::update_moving(const Workspace& ws, size_t B) {
-  const float unbias = static_cast<float>(B) / static_cast<float>(B - 1);
   for (size_t k = 0; k < blocks_.size(); ++k) {
     const BlockSpec& s = blocks_[k];
     if (!s.bn_batch_stats(Mode::kTraining)) continue;
     const BlockBuffers& w = ws.b[k];
+    // The statistics' sample: the batch, or under ghost batch norm one sub-batch (w.mean/var
+    // then hold the sub-batches' mean statistics).
+    const size_t rows = s.virtual_batch > 0 && s.virtual_batch < B ? s.virtual_batch : B;
+    const float unbias = static_cast<float>(rows) / static_cast<float>(rows - 1);
     const bool skip_bias = s.bias_cancels(Mode::kTraining);  // the batch mean excludes the bias
     const float m = s.cumulative ? static_cast<float>(1.0 / ++*s.num_batches) : 1.0f - s.momentum;
     for (size_t j = 0; j < s.out; ++j) {
@@ -347,6 +382,13 @@ void Net::update_moving(const Workspace& ws, size_t B) {
       const float bv = w.var[j] * unbias;
       s.moving_mean[j] += (bm - s.moving_mean[j]) * m;
       s.moving_var[j] += (bv - s.moving_var[j]) * m;
+    }
+    if (!s.renorm) continue;
+    const float rm = 1.0f - s.renorm_momentum;
+    for (size_t j = 0; j < s.out; ++j) {
+      const float bm = w.mean[j] + (skip_bias ? s.bias[j] : 0.0f);
+      s.renorm_mean[j] += (bm - s.renorm_mean[j]) * rm;
+      s.renorm_stddev[j] += (std::sqrt(w.var[j] + s.epsilon) - s.renorm_stddev[j]) * rm;
     }
   }
 }

@@ -1108,6 +1108,8 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
 }  // namespace DENSENORM_KERNEL_NS
 }  // namespace densenorm
 
+#include "row_norm_impl.h"
+
 // Defines, in namespace densenorm, the exported entry points for one ISA:
 //   densenorm_f32_gemm_ukernel_<MR>x<NR>__<isa>   the register-blocked microkernel
 //   densenorm_f32_<op>__<isa>                     one per KernelTable entry
@@ -1197,6 +1199,20 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
     DENSENORM_KERNEL_NS::rmsprop_update<DENSENORM_KERNEL_NS::VT>(n, p, g, ms, mom, lr, rho,      \
                                                                  momentum, eps, wd);             \
   }                                                                                              \
+  void densenorm_f32_row_norm_forward__##isa(const float* X, size_t r, size_t c, size_t g,       \
+                                             bool rms, float eps, const float* gamma,            \
+                                             const float* beta, Act act, float* xhat,            \
+                                             float* mean, float* invstd, float* Y) {             \
+    DENSENORM_KERNEL_NS::row_norm_forward<DENSENORM_KERNEL_NS::VT>(X, r, c, g, rms, eps, gamma,  \
+                                                                   beta, act, xhat, mean,        \
+                                                                   invstd, Y);                   \
+  }                                                                                              \
+  void densenorm_f32_row_norm_backward__##isa(const float* dU, const float* xhat, size_t r,      \
+                                              size_t c, size_t g, bool rms, const float* gamma,  \
+                                              const float* invstd, float* dX) {                  \
+    DENSENORM_KERNEL_NS::row_norm_backward<DENSENORM_KERNEL_NS::VT>(dU, xhat, r, c, g, rms,      \
+                                                                    gamma, invstd, dX);          \
+  }                                                                                              \
   const KernelTable* densenorm_kernel_table_##isa() {                                            \
     static const KernelTable table = {                                                           \
         ISA_ENUM,                                                                                \
@@ -1216,6 +1232,8 @@ static void rmsprop_update(size_t n, float* p, const float* g, float* ms, float*
         &densenorm_f32_gemm_packed_b_size__##isa,                                                \
         &densenorm_f32_gemm_pack_b__##isa,                                                       \
         &densenorm_f32_gemm_prepacked__##isa,                                                    \
+        &densenorm_f32_row_norm_forward__##isa,                                                  \
+        &densenorm_f32_row_norm_backward__##isa,                                                 \
     };                                                                                           \
     return &table;                                                                               \
   }                                                                                              \

@@ -3,7 +3,7 @@
  * Moving statistics follow the Keras convention (see getConfig().momentumConvention).
  */
 import { getInitializer, Initializer, InitializerSpec } from '../initializers';
-import { checkBoolean, checkNumber, checkObject, checkOneOf, checkUnknownKeys, rangeError, typeError } from '../validate';
+import { checkBoolean, checkNumber, checkObject, checkOneOf, checkPositiveInt, checkUnknownKeys, rangeError, typeError } from '../validate';
 import { getRegularizer, Regularizer, RegularizerSpec } from '../regularizers';
 import type { NativeOp } from '../native';
 import { BASE_LAYER_KEYS, Layer, LayerArgs, OpContext, WeightSpec } from './layer';
@@ -36,6 +36,21 @@ export interface BatchNormalizationLayerArgs extends LayerArgs {
   gammaRegularizer?: RegularizerSpec | null;
   /** Penalty on beta added to the loss. Default none. */
   betaRegularizer?: RegularizerSpec | null;
+  /**
+   * Batch renormalization (Ioffe 2017, tf.keras `renorm`): in training, x̂·r + d corrects the
+   * batch statistics toward the renorm moving statistics, r and d clipped by renormClipping and
+   * treated as constants in the backward. Default false.
+   */
+  renorm?: boolean;
+  /** Bounds of r and d: { rmax ≥ 1, rmin ≤ 1, dmax ≥ 0 }, absent keys unclipped. Default none. */
+  renormClipping?: { rmax?: number; rmin?: number; dmax?: number } | null;
+  /** Momentum of the renorm statistics (Keras convention). Default 0.99. */
+  renormMomentum?: number;
+  /**
+   * Ghost batch normalization (Hoffer et al. 2017): batch statistics over sub-batches of this
+   * many rows, which must divide every training batch. Default null (the whole batch).
+   */
+  virtualBatchSize?: number | null;
 }
 
 const BN_KEYS: readonly string[] = [
@@ -51,6 +66,10 @@ const BN_KEYS: readonly string[] = [
   'movingVarianceInitializer',
   'gammaRegularizer',
   'betaRegularizer',
+  'renorm',
+  'renormClipping',
+  'renormMomentum',
+  'virtualBatchSize',
 ];
 
 export class BatchNormalization extends Layer {
@@ -69,6 +88,10 @@ export class BatchNormalization extends Layer {
   readonly movingVarianceInitializer: Initializer;
   readonly gammaRegularizer?: Regularizer;
   readonly betaRegularizer?: Regularizer;
+  readonly renorm: boolean;
+  readonly renormClipping: { rmax?: number; rmin?: number; dmax?: number } | null;
+  readonly renormMomentum: number;
+  readonly virtualBatchSize: number | null;
   /**
    * Batches folded into the moving statistics, used by the cumulative average
    * (momentum null). Length-1 array so the native core can increment it in place.
@@ -104,6 +127,26 @@ export class BatchNormalization extends Layer {
     const movingVarianceInitializer = init('movingVarianceInitializer', 'ones');
     const gammaRegularizer = getRegularizer(a.gammaRegularizer, 'gammaRegularizer');
     const betaRegularizer = getRegularizer(a.betaRegularizer, 'betaRegularizer');
+    const renorm = a.renorm === undefined ? false : checkBoolean('renorm', a.renorm);
+    let renormClipping: { rmax?: number; rmin?: number; dmax?: number } | null = null;
+    if (a.renormClipping !== undefined && a.renormClipping !== null) {
+      const c = checkObject('renormClipping', a.renormClipping);
+      checkUnknownKeys('renormClipping', c, ['rmax', 'rmin', 'dmax']);
+      renormClipping = {};
+      if (c.rmax !== undefined) renormClipping.rmax = checkNumber('renormClipping.rmax', c.rmax, { min: 1 });
+      if (c.rmin !== undefined) renormClipping.rmin = checkNumber('renormClipping.rmin', c.rmin, { min: 0, max: 1 });
+      if (c.dmax !== undefined) renormClipping.dmax = checkNumber('renormClipping.dmax', c.dmax, { min: 0 });
+    }
+    const renormMomentum =
+      a.renormMomentum === undefined ? 0.99 : checkNumber('renormMomentum', a.renormMomentum, { min: 0, max: 1 });
+    let virtualBatchSize: number | null = null;
+    if (a.virtualBatchSize !== undefined && a.virtualBatchSize !== null) {
+      virtualBatchSize = checkPositiveInt('virtualBatchSize', a.virtualBatchSize);
+      if (virtualBatchSize < 2) throw rangeError('an integer >= 2 (statistics of one row are undefined)', 'virtualBatchSize', virtualBatchSize);
+    }
+    if (renorm && virtualBatchSize !== null) {
+      throw new RangeError('Expected renorm or virtualBatchSize, not both: batch renormalization over virtual batches is not supported');
+    }
     super(BatchNormalization.className, 'batch_normalization', a as LayerArgs, 'batchNormalization args');
     this.axis = axis;
     this.momentum = momentum;
@@ -116,6 +159,10 @@ export class BatchNormalization extends Layer {
     this.movingVarianceInitializer = movingVarianceInitializer;
     this.gammaRegularizer = gammaRegularizer;
     this.betaRegularizer = betaRegularizer;
+    this.renorm = renorm;
+    this.renormClipping = renormClipping;
+    this.renormMomentum = renormMomentum;
+    this.virtualBatchSize = virtualBatchSize;
   }
 
   protected weightSpecs(inputDim: number): WeightSpec[] {
@@ -131,6 +178,10 @@ export class BatchNormalization extends Layer {
     if (this.center) specs.push(make('beta', this.betaInitializer, true));
     specs.push(make('moving_mean', this.movingMeanInitializer, false));
     specs.push(make('moving_variance', this.movingVarianceInitializer, false));
+    if (this.renorm) {  // tf.keras's names and initial values
+      specs.push({ name: 'renorm_mean', shape, trainable: false, init: () => new Float32Array(inputDim) });
+      specs.push({ name: 'renorm_stddev', shape, trainable: false, init: () => new Float32Array(inputDim).fill(1) });
+    }
     return specs;
   }
 
@@ -146,6 +197,15 @@ export class BatchNormalization extends Layer {
     // No momentum: the moving statistics are the cumulative average (numBatches counts).
     const op: NativeOp = { op: 'batchNormalization', epsilon: this.epsilon, trainable: this.trainable };
     if (this.momentum !== null) op.momentum = this.momentum;
+    if (this.virtualBatchSize !== null) op.virtualBatchSize = this.virtualBatchSize;
+    if (this.renorm) {
+      Object.assign(op, { renorm: true, renormMomentum: this.renormMomentum });
+      const c = this.renormClipping ?? {};
+      if (c.rmax !== undefined) op.rmax = c.rmax;
+      if (c.rmin !== undefined) op.rmin = c.rmin;
+      if (c.dmax !== undefined) op.dmax = c.dmax;
+      if (ctx) Object.assign(op, { renormMean: this.weightValue('renorm_mean'), renormStddev: this.weightValue('renorm_stddev') });
+    }
     if (ctx) {
       const gamma = this.weightValue('gamma');
       const beta = this.weightValue('beta');
@@ -177,6 +237,10 @@ export class BatchNormalization extends Layer {
       // Only when set, so the configs of models without regularizers stay as they were.
       ...(this.gammaRegularizer ? { gammaRegularizer: this.gammaRegularizer.toJSON() } : {}),
       ...(this.betaRegularizer ? { betaRegularizer: this.betaRegularizer.toJSON() } : {}),
+      ...(this.renorm
+        ? { renorm: true, renormClipping: this.renormClipping ? { ...this.renormClipping } : null, renormMomentum: this.renormMomentum }
+        : {}),
+      ...(this.virtualBatchSize !== null ? { virtualBatchSize: this.virtualBatchSize } : {}),
       // Documents the update rule so files are not misread with PyTorch's inverted momentum:
       // moving = momentum * moving + (1 - momentum) * batch, with the unbiased batch variance.
       momentumConvention: 'keras',

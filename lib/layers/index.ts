@@ -7,6 +7,8 @@ import { Dense, DenseLayerArgs } from './dense';
 import { BatchNormalization, BatchNormalizationLayerArgs } from './batch_normalization';
 import { Activation, ActivationLayerArgs } from './activation';
 import { Dropout, DropoutLayerArgs } from './dropout';
+import { LayerNormalization, LayerNormalizationLayerArgs } from './layer_normalization';
+import { GroupNormalization, GroupNormalizationLayerArgs } from './group_normalization';
 import { registeredClassNames } from './serialization';
 
 export { Layer } from './layer';
@@ -19,11 +21,21 @@ export { Activation } from './activation';
 export type { ActivationLayerArgs } from './activation';
 export { Dropout } from './dropout';
 export type { DropoutLayerArgs } from './dropout';
+export { LayerNormalization } from './layer_normalization';
+export type { LayerNormalizationLayerArgs } from './layer_normalization';
+export { GroupNormalization } from './group_normalization';
+export type { GroupNormalizationLayerArgs } from './group_normalization';
 export { layerFromConfig, registerClass, registeredClassNames } from './serialization';
 export type { LayerFromConfig } from './serialization';
 
 /** The built-in layer class names (registeredClassNames() also lists classes registered later). */
-export type LayerClassName = 'Dense' | 'BatchNormalization' | 'Activation' | 'Dropout';
+export type LayerClassName =
+  | 'Dense'
+  | 'BatchNormalization'
+  | 'Activation'
+  | 'Dropout'
+  | 'LayerNormalization'
+  | 'GroupNormalization';
 export const LAYER_CLASS_NAMES: readonly LayerClassName[] = Object.freeze(registeredClassNames() as LayerClassName[]);
 
 /** Fully connected layer. */
@@ -44,4 +56,14 @@ export function activation(args: ActivationLayerArgs): Activation {
 /** Inverted dropout: zeroes `rate` of the values while training, identity at inference. */
 export function dropout(args: DropoutLayerArgs): Dropout {
   return new Dropout(args);
+}
+
+/** Layer normalization: each row over its features (rmsScaling: RMSNorm). */
+export function layerNormalization(args?: LayerNormalizationLayerArgs): LayerNormalization {
+  return new LayerNormalization(args);
+}
+
+/** Group normalization: each row over each of `groups` contiguous groups of features. */
+export function groupNormalization(args?: GroupNormalizationLayerArgs): GroupNormalization {
+  return new GroupNormalization(args);
 }

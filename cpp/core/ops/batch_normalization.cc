@@ -27,6 +27,25 @@ Status apply(const OpSpec& op, int, BlockSpec& b) {
   if (st.ok()) st = op_f64(op, "numBatches", 1, !b.cumulative, &b.num_batches);
   if (st.ok()) st = op_f32(op, "gradGamma", n, true, &b.grad_gamma);
   if (st.ok()) st = op_f32(op, "gradBeta", n, true, &b.grad_beta);
+  if (!st.ok()) return st;
+  const double vb = op.number("virtualBatchSize", 0);
+  if (!(vb == 0 || (vb >= 2 && vb <= 1e9 && std::floor(vb) == vb)))
+    return Status::Invalid("Expected virtualBatchSize to be an integer >= 2 but received " + std::to_string(vb));
+  b.virtual_batch = static_cast<size_t>(vb);
+  b.renorm = op.number("renorm", 0) != 0;
+  if (!b.renorm) return st;
+  if (b.virtual_batch > 0) return Status::Invalid("renorm and virtualBatchSize cannot be combined");
+  // Absent clipping bounds: no clipping (Keras's renorm_clipping None).
+  b.rmax = static_cast<float>(op.number("rmax", INFINITY));
+  b.rmin = static_cast<float>(op.number("rmin", 0));
+  b.dmax = static_cast<float>(op.number("dmax", INFINITY));
+  if (!(b.rmax >= 1 && b.rmin >= 0 && b.rmin <= 1 && b.dmax >= 0))
+    return Status::Invalid("Expected renormClipping with rmax >= 1, 0 <= rmin <= 1 and dmax >= 0");
+  b.renorm_momentum = static_cast<float>(op.number("renormMomentum", 0.99));
+  if (!(b.renorm_momentum >= 0 && b.renorm_momentum <= 1))
+    return Status::Invalid("Expected renormMomentum in [0, 1] but received " + std::to_string(b.renorm_momentum));
+  st = op_f32(op, "renormMean", n, false, &b.renorm_mean);
+  if (st.ok()) st = op_f32(op, "renormStddev", n, false, &b.renorm_stddev);
   return st;
 }
 

@@ -145,6 +145,19 @@ struct KernelTable {
   void (*gemm_prepacked)(bool trans_a, size_t M, size_t N, size_t K, const float* A, size_t lda,
                          const float* BP, size_t ldbp, size_t j0, float* C, size_t ldc,
                          bool accumulate);
+
+  // Row normalization (layer/group normalization, RMSNorm) of X [rows × cols], per row and per
+  // each of `groups` contiguous groups of cols/groups features: m = mean (0 when rms),
+  // v = mean((x − m)²), x̂ = (x − m)/√(v + eps), Y = act(γ·x̂ + β) for an elementwise act
+  // (γ, β nullable: 1, 0). mean/invstd are [rows × groups]; xhat nullable. Y may alias X.
+  void (*row_norm_forward)(const float* X, size_t rows, size_t cols, size_t groups, bool rms,
+                           float eps, const float* gamma, const float* beta, Act act,
+                           float* xhat, float* mean, float* invstd, float* Y);
+  // Its input gradient from dU (the gradient of γ·x̂ + β), with u = γ·dU per row and group:
+  //   dX = invstd·(u − mean(u) − x̂·mean(u·x̂))   (rms: without mean(u)). dX may alias dU.
+  void (*row_norm_backward)(const float* dU, const float* xhat, size_t rows, size_t cols,
+                            size_t groups, bool rms, const float* gamma, const float* invstd,
+                            float* dX);
 };
 
 // The active table (best ISA the CPU and OS support, or the one DENSENORM_ISA forces).

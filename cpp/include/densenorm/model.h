@@ -83,9 +83,27 @@ struct BlockSpec {
   bool bn_trainable = true;    // false: frozen, runs in inference mode even while training
   float* grad_gamma = nullptr;
   float* grad_beta = nullptr;
+  // Batch renormalization (Ioffe 2017; has_bn): in training x̂·r + d with r = clip(σ_B/σ_R,
+  // 1/rmax, rmax) and d = clip((μ_B − μ_R)/σ_R, −dmax, dmax) against the renorm statistics
+  // μ_R, σ_R (renorm_mean, renorm_stddev: a moving average of rate renorm_momentum); r and d are
+  // constants in the backward.
+  bool renorm = false;
+  float rmax = 1.f, rmin = 1.f, dmax = 0.f, renorm_momentum = 0.99f;
+  float* renorm_mean = nullptr;
+  float* renorm_stddev = nullptr;
+  // Ghost batch norm: batch statistics per sub-batch of this many rows (0: the whole batch);
+  // the moving statistics take the sub-batches' mean statistics once per step.
+  size_t virtual_batch = 0;
+  // Row normalization (layer/group normalization, RMSNorm): per row over each of `norm_groups`
+  // contiguous feature groups, in every mode; gamma, beta, epsilon and grad_* as above.
+  bool has_row_norm = false;
+  size_t norm_groups = 1;
+  bool rms = false;  // no mean subtraction
   Act post_act = Act::linear;
   std::shared_ptr<const Epilogue> epilogue;  // e.g. dropout; nullptr: none
 
+  // A normalization part (batch or row) sits between the two activations.
+  bool has_norm() const { return has_bn || has_row_norm; }
   // Normalizes with this batch's statistics (training a trainable BN), not the moving ones.
   bool bn_batch_stats(Mode m) const { return has_bn && bn_trainable && m == Mode::kTraining; }
   // The bias only shifts what batch statistics remove: its work is skipped, its value kept (and
