@@ -58,6 +58,20 @@ describe(`ONNX export (isa=${isa})`, function () {
     expect(maxAbsDiff((await runOnnx(bytes, big)).data, m.predict(big).data)).to.be.below(1e-5);
   });
 
+  it('batch renormalization and ghost batch norm export as plain BatchNormalization (the same at inference)', async () => {
+    dn.setSeed(4);
+    const m = dn.sequential({ layers: [
+      dn.layers.dense({ units: 4, inputShape: [3] }),
+      dn.layers.batchNormalization({ renorm: true, renormClipping: { rmax: 3, dmax: 5 } }),
+      dn.layers.dense({ units: 4, activation: 'relu' }),
+      dn.layers.batchNormalization({ virtualBatchSize: 2 }),
+    ] });
+    m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    const x = Array.from({ length: 8 }, (_, i) => [Math.sin(i), i / 4, -1 + (i % 3)]);
+    await m.fit(x, x.map((r) => [r[0], r[1], r[2], 1]), { epochs: 3, batchSize: 4 });
+    for (const fold of [false, true]) expect(maxAbsDiff((await runOnnx(dn.io.toOnnx(m, { foldBatchNorm: fold }), x)).data, m.predict(x).data)).to.be.below(1e-5);
+  });
+
   it('a model of dropout only is one Identity', async () => {
     const m = dn.sequential({ layers: [dn.layers.dropout({ rate: 0.5, inputShape: [3] })] });
     expect(maxAbsDiff((await runOnnx(dn.io.toOnnx(m), X)).data, Float32Array.from(X.flat()))).to.equal(0);

@@ -211,6 +211,40 @@ describe(`tfjs layers format (isa=${isa}, @tensorflow/tfjs ${tf.version.tfjs})`,
     expect((await rejects(dn.loadModel(dir2))).message).to.match(/activation "elu" is not supported/);
   });
 
+  it('reads tf.keras batch renormalization and virtual_batch_size; refuses to write them (tfjs has neither)', async () => {
+    const bn = (name, extra) => ({ class_name: 'BatchNormalization', config: { name, trainable: true, dtype: 'float32', axis: [1], momentum: 0.99, epsilon: 0.001, center: true, scale: true, ...extra } });
+    const json = {
+      format: 'layers-model',
+      modelTopology: { keras_version: '2.9.0', backend: 'tensorflow', model_config: { class_name: 'Sequential', config: { name: 's', layers: [
+        { class_name: 'InputLayer', config: { batch_input_shape: [null, 2], dtype: 'float32', name: 'in' } },
+        bn('rn', { renorm: true, renorm_clipping: { rmax: 3, rmin: 0.3, dmax: 5 }, renorm_momentum: 0.9 }),
+        bn('ghost', { virtual_batch_size: 4 }),
+      ] } } },
+      weightsManifest: [{ paths: ['w.bin'], weights: [
+        ...['gamma', 'beta', 'moving_mean', 'moving_variance', 'renorm_mean', 'renorm_stddev'].map((w) => ({ name: `rn/${w}`, shape: [2], dtype: 'float32' })),
+        ...['gamma', 'beta', 'moving_mean', 'moving_variance'].map((w) => ({ name: `ghost/${w}`, shape: [2], dtype: 'float32' })),
+      ] }],
+    };
+    const v = Float32Array.from([2, 1, 0.5, -0.5, 1, -1, 4, 0.25, 7, 7, 8, 8, 1, 1, 0, 0, 0, 0, 1, 1]);
+    fs.writeFileSync(path.join(tmp, 'model.json'), JSON.stringify(json));
+    fs.writeFileSync(path.join(tmp, 'w.bin'), Buffer.from(v.buffer));
+    const m = await dn.loadModel(tmp);
+    expect(m.layers[0].getConfig()).to.deep.include({ renorm: true, renormMomentum: 0.9, renormClipping: { rmax: 3, rmin: 0.3, dmax: 5 } });
+    expect(m.layers[1].virtualBatchSize).to.equal(4);
+    const p = m.predict([[3, 1]]).data;
+    const y0 = ((3 - 1) / Math.sqrt(4.001)) * 2 + 0.5;
+    const y1 = ((1 + 1) / Math.sqrt(0.251)) * 1 - 0.5;
+    expect(p[0]).to.be.closeTo(y0 / Math.sqrt(1.001), 1e-5);
+    expect(p[1]).to.be.closeTo(y1 / Math.sqrt(1.001), 1e-5);
+    let e = await rejects(m.save(path.join(tmp, 'out'), { format: 'tfjs' }));
+    expect(e.message).to.equal('Layer "rn": renorm is not supported in the tfjs format (tfjs-layers has neither renorm nor virtual batches)');
+    e = await rejects(m.save(path.join(tmp, 'out.safetensors'), { format: 'torch' }));
+    expect(e.message).to.equal('Layer "rn": renorm is not supported in the torch format (torch.nn.BatchNorm1d has neither renorm nor virtual batches)');
+    const ghost = dn.sequential({ layers: [dn.layers.batchNormalization({ inputShape: [2], virtualBatchSize: 2, name: 'g' })] });
+    e = await rejects(ghost.save(path.join(tmp, 'out2'), { format: 'tfjs' }));
+    expect(e.message).to.match(/Layer "g": virtualBatchSize is not supported in the tfjs format/);
+  });
+
   it('refuses to write a cumulative-average batch norm (momentum null), which tfjs cannot express', async () => {
     const m = dn.sequential({ layers: [dn.layers.batchNormalization({ inputShape: [2], momentum: null })] });
     const e = await rejects(m.save(tmp, { format: 'tfjs' }));

@@ -192,10 +192,17 @@ function layerFrom(file: string, i: number, entry: unknown): { layer?: LayerArti
     return { layer: { className: 'Dense', config: cfg }, inputDim };
   }
   if (cls === 'BatchNormalization') {
-    rejectSet(file, layerWhere, c, ['beta_constraint', 'gamma_constraint', 'renorm', 'virtual_batch_size', 'adjustment', 'synchronized']);
+    rejectSet(file, layerWhere, c, ['beta_constraint', 'gamma_constraint', 'adjustment', 'synchronized']);
     let axis = c.axis ?? -1;
     if (Array.isArray(axis) && axis.length === 1) axis = axis[0];
     const cfg: Record<string, unknown> = { ...base, axis, momentum: c.momentum ?? 0.99, epsilon: c.epsilon ?? 1e-3, center: c.center ?? true, scale: c.scale ?? true };
+    // tf.keras batch renormalization and ghost batch norm (weights renorm_mean, renorm_stddev).
+    if (c.renorm === true) {
+      cfg.renorm = true;
+      put(cfg, 'renormMomentum', c.renorm_momentum ?? undefined);
+      put(cfg, 'renormClipping', c.renorm_clipping ?? undefined);
+    }
+    put(cfg, 'virtualBatchSize', c.virtual_batch_size ?? undefined);
     put(cfg, 'gammaInitializer', initializerFrom(c.gamma_initializer));
     put(cfg, 'betaInitializer', initializerFrom(c.beta_initializer));
     put(cfg, 'movingMeanInitializer', initializerFrom(c.moving_mean_initializer));

@@ -81,6 +81,9 @@ function layerTo(l: LayerArtifact, first: boolean, inputDim: number): Record<str
         },
       };
     case 'BatchNormalization':
+      if (c.renorm === true || (c.virtualBatchSize !== undefined && c.virtualBatchSize !== null)) {
+        throw new DensenormError(`Layer "${String(c.name)}": ${c.renorm === true ? 'renorm' : 'virtualBatchSize'} is not supported in the tfjs format (tfjs-layers has neither renorm nor virtual batches)`, 'ERR_DENSENORM');
+      }
       if (c.momentum === null) {
         throw new DensenormError(`Layer "${String(c.name)}": a cumulative moving average (momentum null) cannot be written in the tfjs format; give it a momentum`, 'ERR_DENSENORM');
       }

@@ -82,6 +82,9 @@ export function torchPlan(layers: readonly LayerArtifact[], inputDim: number): T
       }
       dim = units;
     } else if (l.className === 'BatchNormalization') {
+      if (c.renorm === true || (c.virtualBatchSize !== undefined && c.virtualBatchSize !== null)) {
+        throw new DensenormError(`Layer "${name}": ${c.renorm === true ? 'renorm' : 'virtualBatchSize'} is not supported in the torch format (torch.nn.BatchNorm1d has neither renorm nor virtual batches)`, 'ERR_DENSENORM');
+      }
       const center = c.center !== false;
       const scale = c.scale !== false;
       const affine = center || scale;
