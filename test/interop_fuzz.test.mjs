@@ -174,6 +174,14 @@ describe(`interop readers on hostile files (isa=${isa})`, function () {
       const e = await rejects(m.save(f(`out-${format}`), { format }));
       expect(e.message).to.equal(`Layer class "Doubler" is not supported in the ${name} format (supported: Dense, BatchNormalization, Activation, Dropout)`);
     }
+    // the normalization layers that landed after these writers
+    for (const [layer, cls] of [[dn.layers.layerNormalization(), 'LayerNormalization'], [dn.layers.groupNormalization({ groups: 2 }), 'GroupNormalization']]) {
+      const n = dn.sequential({ layers: [dn.layers.dense({ units: 4, inputShape: [3] }), layer] });
+      for (const [format, name] of [['tfjs', 'tfjs'], ['onnx', 'ONNX'], ['torch', 'torch']]) {
+        const e = await rejects(n.save(f(`out-${format}`), { format }));
+        expect(e.message).to.equal(`Layer class "${cls}" is not supported in the ${name} format (supported: Dense, BatchNormalization, Activation, Dropout)`);
+      }
+    }
     expect(fs.readdirSync(tmp)).to.deep.equal([]);
   });
 });
