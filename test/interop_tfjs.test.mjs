@@ -199,12 +199,47 @@ describe(`tfjs layers format (isa=${isa}, @tensorflow/tfjs ${tf.version.tfjs})`,
     expect(maxAbsDiff(m.predict(X).data, tfPredict(t, X))).to.be.below(1e-5);
   });
 
+  it('layerNormalization both ways: a tfjs LayerNormalization model predicts the same in densenorm, and densenorm\'s in tfjs', async () => {
+    const t = tf.sequential({ layers: [
+      tf.layers.dense({ units: 6, inputShape: [3], kernelInitializer: tf.initializers.randomNormal({ seed: 2 }) }),
+      tf.layers.layerNormalization({ epsilon: 0.01 }),
+      tf.layers.activation({ activation: 'relu' }),
+      tf.layers.dense({ units: 4 }),
+      tf.layers.layerNormalization({ center: false }),
+    ] });
+    for (const l of t.layers) {
+      if (l.getClassName() !== 'LayerNormalization') continue;
+      l.setWeights(l.getWeights().map((w, i) => tf.tensor(Float32Array.from({ length: w.size }, (_, j) => (i === 0 ? 1 + 0.1 * j : 0.2 * j - 0.3)), w.shape)));
+    }
+    await saveLikeTfjsNode(t, tmp);
+    const m = await dn.loadModel(tmp);
+    expect(m.layers.map((l) => l.className)).to.deep.equal(['Dense', 'LayerNormalization', 'Activation', 'Dense', 'LayerNormalization']);
+    expect(m.layers[1].epsilon).to.equal(0.01);
+    expect(maxAbsDiff(m.predict(X).data, tfPredict(t, X))).to.be.below(1e-5);
+    const out = path.join(tmp, 'back');
+    await m.save(out, { format: 'tfjs' });
+    const t2 = await loadInTfjs(out);
+    expect(maxAbsDiff(tfPredict(t2, X), m.predict(X).data)).to.be.below(1e-5);
+    // Keras 3's GroupNormalization (tfjs has none): the same file with the class renamed and groups set
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8'));
+    Object.assign(json.modelTopology.config.layers[1], { class_name: 'GroupNormalization' });
+    json.modelTopology.config.layers[1].config.groups = 3;
+    fs.writeFileSync(path.join(out, 'model.json'), JSON.stringify(json));
+    const g = await dn.loadModel(out);
+    expect([g.layers[1].className, g.layers[1].groups]).to.deep.equal(['GroupNormalization', 3]);
+    const same = dn.sequential({ layers: [dn.layers.dense({ units: 6, inputShape: [3] }), dn.layers.groupNormalization({ groups: 3, epsilon: 0.01 }), dn.layers.activation({ activation: 'relu' }), dn.layers.dense({ units: 4 }), dn.layers.layerNormalization({ center: false })] });
+    same.setWeights(g.getWeights());
+    expect(Array.from(g.predict(X).data)).to.deep.equal(Array.from(same.predict(X).data));
+    const rms = dn.sequential({ layers: [dn.layers.dense({ units: 4, inputShape: [3] }), dn.layers.layerNormalization({ rmsScaling: true })] });
+    expect((await rejects(rms.save(path.join(tmp, 'rms'), { format: 'tfjs' }))).message).to.match(/rmsScaling is not supported in the tfjs format/);
+  });
+
   it('rejects unsupported layer classes by name, listing what is supported', async () => {
-    const t = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] }), tf.layers.layerNormalization()] });
+    const t = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] }), tf.layers.gaussianNoise({ stddev: 0.1 })] });
     await saveLikeTfjsNode(t, tmp);
     const e = await rejects(dn.loadModel(tmp));
     expect(e.code).to.equal('ERR_MODEL_FILE');
-    expect(e.message).to.match(/layer class "LayerNormalization" is not supported \(supported: InputLayer, Dense, BatchNormalization, Activation, Dropout\)/);
+    expect(e.message).to.match(/layer class "GaussianNoise" is not supported \(supported: InputLayer, Dense, BatchNormalization, Activation, Dropout, LayerNormalization, GroupNormalization\)/);
     const t2 = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3], activation: 'elu' })] });
     const dir2 = path.join(tmp, 'elu');
     await saveLikeTfjsNode(t2, dir2);

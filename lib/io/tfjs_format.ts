@@ -1,7 +1,7 @@
 /**
  * TensorFlow.js layers-model files (model.json + weights.bin or groupN-shardKofM.bin shards), both
  * ways, as plain ModelArtifacts. Reads the tfjs-layers, converted Keras 2 and Keras 3 dialects of a
- * Sequential of Dense, BatchNormalization, Activation, Dropout (and an InputLayer); tfjs_writer.ts
+ * Sequential of Dense, BatchNormalization, Activation, Dropout, LayerNormalization, GroupNormalization (and an InputLayer); tfjs_writer.ts
  * writes what tfjs-node writes, so tf.loadLayersModel reads it. Files are untrusted: every size, offset and
  * shape is checked before anything is read or allocated (layout: /work/shared/design/formats.md §1).
  */
@@ -22,7 +22,7 @@ const MAX_ENTRIES = 100_000;
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 
 /** Layer classes this reader maps to densenorm layers (InputLayer only sets the input size). */
-export const TFJS_LAYER_CLASSES = ['InputLayer', 'Dense', 'BatchNormalization', 'Activation', 'Dropout'] as const;
+export const TFJS_LAYER_CLASSES = ['InputLayer', 'Dense', 'BatchNormalization', 'Activation', 'Dropout', 'LayerNormalization', 'GroupNormalization'] as const;
 const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'];
 
 class TfjsFileError extends DensenormError {
@@ -210,6 +210,20 @@ function layerFrom(file: string, i: number, entry: unknown): { layer?: LayerArti
     put(cfg, 'gammaRegularizer', regularizerFrom(file, layerWhere, c.gamma_regularizer));
     put(cfg, 'betaRegularizer', regularizerFrom(file, layerWhere, c.beta_regularizer));
     return { layer: { className: 'BatchNormalization', config: cfg }, inputDim };
+  }
+  if (cls === 'LayerNormalization' || cls === 'GroupNormalization') {
+    // tfjs-layers and Keras LayerNormalization, Keras 3 GroupNormalization (weights gamma, beta).
+    rejectSet(file, layerWhere, c, ['beta_constraint', 'gamma_constraint']);
+    let axis = c.axis ?? -1;
+    if (Array.isArray(axis) && axis.length === 1) axis = axis[0];
+    const cfg: Record<string, unknown> = { ...base, axis, epsilon: c.epsilon ?? 1e-3, center: c.center ?? true, scale: c.scale ?? true };
+    if (cls === 'LayerNormalization') put(cfg, 'rmsScaling', c.rms_scaling ?? undefined);
+    else put(cfg, 'groups', c.groups ?? 32);
+    put(cfg, 'gammaInitializer', initializerFrom(c.gamma_initializer));
+    put(cfg, 'betaInitializer', initializerFrom(c.beta_initializer));
+    put(cfg, 'gammaRegularizer', regularizerFrom(file, layerWhere, c.gamma_regularizer));
+    put(cfg, 'betaRegularizer', regularizerFrom(file, layerWhere, c.beta_regularizer));
+    return { layer: { className: cls, config: cfg }, inputDim };
   }
   if (cls === 'Activation') return { layer: { className: 'Activation', config: { ...base, activation: camelActivation(file, layerWhere, c.activation) } }, inputDim };
   const cfg: Record<string, unknown> = { ...base, rate: c.rate, noiseShape: c.noise_shape ?? null };

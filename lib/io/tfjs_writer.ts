@@ -106,12 +106,30 @@ function layerTo(l: LayerArtifact, first: boolean, inputDim: number): Record<str
           ...base,
         },
       };
+    case 'LayerNormalization':
+      if (c.rmsScaling === true) {
+        throw new DensenormError(`Layer "${String(c.name)}": rmsScaling is not supported in the tfjs format (tfjs-layers' LayerNormalization has no RMS scaling)`, 'ERR_DENSENORM');
+      }
+      return {
+        class_name: 'LayerNormalization',
+        config: {
+          axis: -1,
+          epsilon: c.epsilon,
+          center: c.center,
+          scale: c.scale,
+          beta_initializer: initializerTo(c.betaInitializer),
+          gamma_initializer: initializerTo(c.gammaInitializer),
+          beta_regularizer: regularizerTo(c.betaRegularizer),
+          gamma_regularizer: regularizerTo(c.gammaRegularizer),
+          ...base,
+        },
+      };
     case 'Activation':
       return { class_name: 'Activation', config: { activation: c.activation, ...base } };
     case 'Dropout':
       return { class_name: 'Dropout', config: { rate: c.rate, noise_shape: c.noiseShape ?? null, seed: c.seed ?? null, ...base } };
     default:
-      throw unsupported(l.className, 'tfjs', 'Dense, BatchNormalization, Activation, Dropout');
+      throw unsupported(l.className, 'tfjs', 'Dense, BatchNormalization, Activation, Dropout, LayerNormalization');
   }
 }
 
