@@ -502,6 +502,25 @@ function overRounds(list) {
 }
 const peerTag = (r) => `t=${r.threads}${r.peer.includes('passive') ? ' passive' : ''}`;
 
+// Layer/group normalization against batch norm in the same Dense(1024) block at batch 256
+// (bench/norm_cost.mjs: paired, alternating rounds in one process; issue bound 1.10).
+function benchNormCost() {
+  log('');
+  log('## Normalization family: Dense(1024) → norm → relu at batch 256, cost ÷ the same block with batch norm (median of paired alternating rounds [q25–q75])');
+  log('| norm | predict ÷ BN | train step ÷ BN | BN predict / step ms |');
+  log('|---|---|---|---|');
+  for (const kind of ['layer', 'rms', 'group']) {
+    const p = spawnSync(process.execPath, [fileURLToPath(new URL('./norm_cost.mjs', import.meta.url)), QUICK ? '3' : '21', QUICK ? '1' : '8', kind], { encoding: 'utf8' });
+    if (p.status !== 0) {
+      log(`| ${kind} | failed: ${(p.stderr || '').trim().split('\n').pop()} | | |`);
+      continue;
+    }
+    const r = JSON.parse(p.stdout.trim().split('\n').pop());
+    emit({ figure: 'norm_cost', ...r });
+    log(`| ${kind} | ${fmt(r.predict_ratio_median, 3)} [${fmt(r.predict_ratio_q25, 3)}–${fmt(r.predict_ratio_q75, 3)}] | ${fmt(r.train_ratio_median, 3)} [${fmt(r.train_ratio_q25, 3)}–${fmt(r.train_ratio_q75, 3)}] | ${fmt(r.predict_bn_ms)} / ${fmt(r.train_bn_ms)} |`);
+  }
+}
+
 async function main() {
   try {
     await runBench();
@@ -718,6 +737,7 @@ async function runBench() {
     }
   }
   native.setNumThreads(saved);
+  benchNormCost();
   if (torch.note) log(`torch: ${torch.note}`);
   if (ort.note) log(`onnxruntime-node: ${ort.note}`);
   log('façade = public API (model.trainOnBatch / model.predict, with its per-call validation); native = the same fused NativeNet called directly; W3 and GEMM rows are native only.');

@@ -5,7 +5,7 @@
 export type DensenormErrorCode =
   /** Default when no more specific code applies. */
   | 'ERR_DENSENORM'
-  /** A malformed or unreadable model.json / weights.safetensors. */
+  /** A malformed or unreadable model file: model.json, weights.safetensors, a tfjs weights.bin / shard, a PyTorch state dict. */
   | 'ERR_MODEL_FILE'
   /** A training step failed (e.g. a non-finite loss); the weights are those from before the batch. */
   | 'ERR_TRAINING'

@@ -15,6 +15,7 @@ export * as optimizers from './optimizers';
 export * as schedules from './optimizers/schedules';
 export * as regularizers from './regularizers';
 export * as callbacks from './callbacks';
+export * as io from './io_api';
 export { Callback, EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, LearningRateScheduler, CSVLogger, TerminateOnNaN } from './callbacks';
 export { initializers } from './initializers';
 export { setSeed } from './random';
@@ -23,6 +24,7 @@ export { Layer, LayerWeight, Dense, BatchNormalization, Activation, Dropout, Lay
 export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
 export type { LearningRateSchedule, ScheduleConfig } from './optimizers/schedules';
 export { Regularizer, RegularizerSpec, RegularizerConfig } from './regularizers';
+export type { SaveOptions, SaveFormat } from './models/save';
 export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, FitParams, EvaluateResult, Dataset, DatasetBatch, FitDatasetArgs } from './models/sequential';
 export { LossName } from './losses';
 export { ActivationName } from './activations';
@@ -32,9 +34,12 @@ export function sequential(args?: SequentialArgs): Sequential {
   return new Sequential(args);
 }
 
-/** Loads a model written by model.save(dir). */
-export function loadModel(dir: string): Promise<Sequential> {
-  return load(dir);
+/**
+ * Loads a model written by model.save(dir), or a TensorFlow.js layers model (its directory or its
+ * model.json; weights in weights.bin or groupN-shardKofM.bin shards).
+ */
+export function loadModel(path: string): Promise<Sequential> {
+  return load(path);
 }
 
 /** The kernel path in use ('scalar' | 'avx2' | 'avx512') and the native thread count. */

@@ -384,6 +384,61 @@ describe(`normalization family (${native.backend().isa})`, () => {
       expect(clipped).to.be.within(1, 2 * n - 1);
     });
 
+    it('ghost batch norm gradients by finite differences (the sub-batch statistics depend on x)', () => {
+      const B = 12, n = 4, V = 4, H = 1e-2;
+      const r = rng(13);
+      const x = randomArray(B * n, r, 1, 0.2);
+      const gamma = randomArray(n, r, 0.3, 1), beta = randomArray(n, r, 0.3);
+      const gG = new Float32Array(n), gB = new Float32Array(n);
+      const net = new native.NativeNet({ inputFeatures: n, ops: [{ op: 'batchNormalization', epsilon: 1e-3, momentum: 0.9, trainable: true, virtualBatchSize: V, gamma, beta, movingMean: new Float32Array(n), movingVariance: new Float32Array(n).fill(1), numBatches: new Float64Array(1), gradGamma: gG, gradBeta: gB }, { op: 'activation', activation: 'tanh' }], loss: 3, optimizer: { type: 0, learningRate: 0.1 }, params: [] });
+      const dy = randomArray(B * n, r, 1);
+      const dx = new Float32Array(B * n);
+      net.forwardBackward(x, B, dy, dx);
+      const ana = { x: Float64Array.from(dx), gamma: Float64Array.from(gG), beta: Float64Array.from(gB) };
+      const out = new Float32Array(B * n);
+      const f = () => {
+        net.forwardTrain(x, B, false, out);
+        return out.reduce((s, v, i) => s + v * dy[i], 0);
+      };
+      for (const [name, arr] of [['x', x], ['gamma', gamma], ['beta', beta]]) {
+        const scale = Math.max(...ana[name].map(Math.abs));
+        expect(scale, name).to.be.above(1e-3);
+        for (let k = 0; k < arr.length; k += name === 'x' ? 5 : 1) {
+          const orig = arr[k];
+          arr[k] = orig + H;
+          const hp = arr[k] - orig;
+          const fp = f();
+          arr[k] = orig - H;
+          const hm = arr[k] - orig;
+          const fm = f();
+          arr[k] = orig;
+          const num = (fp - fm) / (hp - hm);
+          expect(Math.abs(num - ana[name][k]), `${name}[${k}] numeric ${num} analytic ${ana[name][k]}`).to.be.at.most(2e-2 * Math.abs(num) + 2e-3 * scale);
+        }
+      }
+    });
+
+    for (const [label, args] of [['ghost (virtualBatchSize 100)', { virtualBatchSize: 100 }], ['renorm', { renorm: true, renormClipping: { rmax: 2, rmin: 0.5, dmax: 1 } }]]) {
+      it(`${label}: the same bits for 1 and 2 threads (batch 300, 1023 features)`, () => {
+        const saved = dn.backend().threads;
+        const run = (threads) => {
+          dn.setNumThreads(threads);
+          try {
+            dn.setSeed(5);
+            const m = dn.sequential({ layers: [dn.layers.dense({ units: 1023, inputShape: [19], useBias: false }), dn.layers.batchNormalization(args), dn.layers.activation({ activation: 'relu' }), dn.layers.dense({ units: 3 })] });
+            m.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+            const x = dn.tensor(randomArray(300 * 19, rng(5), 1), [300, 19]);
+            const y = dn.tensor(randomArray(300 * 3, rng(6), 1), [300, 3]);
+            for (let s = 0; s < 3; s++) m.trainOnBatch(x, y);
+            return { p: Array.from(m.predict(x).data), w: m.getWeights().map((t) => Array.from(t.data)) };
+          } finally {
+            dn.setNumThreads(saved);
+          }
+        };
+        expect(run(2)).to.deep.equal(run(1));
+      });
+    }
+
     it('renorm weights, config and errors', async () => {
       const bn = dn.layers.batchNormalization({ renorm: true, renormClipping: { rmax: 3, rmin: 1 / 3, dmax: 5 }, renormMomentum: 0.9 });
       const m = dn.sequential({ layers: [dn.layers.dense({ units: 4, inputShape: [2] }), bn] });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeSafetensors, decodeSafetensors, decodeSafetensorsWithMetadata } from '../dist/io/safetensors.js';
+import { encodeSafetensors, decodeSafetensors, decodeSafetensorsTyped, decodeSafetensorsWithMetadata } from '../dist/io/safetensors.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../dist/io/atomic.js';
 import { DensenormError } from '../dist/errors.js';
 
@@ -58,6 +58,23 @@ describe('safetensors', () => {
     const t = decodeSafetensors(buf).get('dense/kernel');
     expect(t.data.byteOffset).to.equal(0);
     expect(t.data.buffer).to.not.equal(buf.buffer);
+  });
+
+  it('round-trips I64 (0-d, as num_batches_tracked) and F64 tensors; the F32 decoder refuses them', () => {
+    const buf = encodeSafetensors([
+      { name: 'w', dtype: 'F32', shape: [2], data: new Float32Array([1.5, -2]) },
+      { name: 'n', dtype: 'I64', shape: [], data: BigInt64Array.of(-(2n ** 40n)) },
+      { name: 'd', dtype: 'F64', shape: [1], data: Float64Array.of(Math.PI) },
+    ]);
+    const header = JSON.parse(buf.subarray(8, 8 + Number(buf.readBigUInt64LE(0))).toString());
+    expect(header.n).to.deep.equal({ dtype: 'I64', shape: [], data_offsets: [8, 16] });
+    const t = decodeSafetensorsTyped(buf).tensors;
+    expect(t.get('n').data[0]).to.equal(-(2n ** 40n));
+    expect(t.get('d').data[0]).to.equal(Math.PI);
+    expect(Array.from(t.get('w').data)).to.deep.equal([1.5, -2]);
+    expectModelFileError(() => decodeSafetensors(buf), /has dtype a string "I64"; only "F32" is supported/);
+    expect(() => encodeSafetensors([{ name: 'n', dtype: 'I64', shape: [1], data: new Float32Array(1) }])).to.throw(TypeError, /BigInt64Array/);
+    expect(() => encodeSafetensors([{ name: 'n', dtype: 'BF16', shape: [1], data: new Float32Array(1) }])).to.throw(RangeError, /"F32", "F64" or "I64"/);
   });
 
   it('validates encoder input', () => {

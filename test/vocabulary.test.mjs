@@ -22,9 +22,11 @@ describe(`vocabulary: the façade and the addon agree (isa=${isa})`, () => {
       dn.layers.batchNormalization({ momentum: null }),
       dn.layers.activation({ activation: 'tanh' }),
       dn.layers.dropout({ rate: 0.5 }),
+      dn.layers.layerNormalization(),
+      dn.layers.groupNormalization(),
     ];
     const used = layers.flatMap((l) => l.toOps().map((o) => o.op));
-    expect(used).to.deep.equal(['dense', 'batchNormalization', 'activation', 'dropout']);
+    expect(used).to.deep.equal(['dense', 'batchNormalization', 'activation', 'dropout', 'layerNormalization', 'groupNormalization']);
     for (const op of used) expect(v.ops).to.include(op);
     expect(dn.layers.LAYER_CLASS_NAMES.length).to.equal(layers.length);
   });

@@ -158,5 +158,49 @@ void rmsprop_update(size_t n, float* p, const float* g, float* ms, float* mom, f
   }
 }
 
+void row_norm_forward(const float* X, size_t rows, size_t cols, size_t groups, bool rms, float eps,
+                      const float* gamma, const float* beta, Act a, float* xhat, float* mean,
+                      float* invstd, float* Y) {
+  const size_t G = cols / groups;
+  for (size_t i = 0; i < rows; ++i)
+    for (size_t g = 0; g < groups; ++g) {
+      const float* x = X + i * cols + g * G;
+      double m = 0, v = 0;
+      if (!rms) {
+        for (size_t j = 0; j < G; ++j) m += x[j];
+        m /= static_cast<double>(G);
+      }
+      for (size_t j = 0; j < G; ++j) v += (x[j] - m) * (x[j] - m);
+      const double is = 1.0 / std::sqrt(v / static_cast<double>(G) + eps);
+      mean[i * groups + g] = static_cast<float>(m);
+      invstd[i * groups + g] = static_cast<float>(is);
+      for (size_t j = 0; j < G; ++j) {
+        const size_t c = g * G + j;
+        const double h = (x[j] - m) * is;
+        if (xhat) xhat[i * cols + c] = static_cast<float>(h);
+        Y[i * cols + c] = static_cast<float>(act(a, h * (gamma ? gamma[c] : 1.0) + (beta ? beta[c] : 0.0)));
+      }
+    }
+}
+
+void row_norm_backward(const float* dU, const float* xhat, size_t rows, size_t cols, size_t groups,
+                       bool rms, const float* gamma, const float* invstd, float* dX) {
+  const size_t G = cols / groups;
+  std::vector<double> u(G);
+  for (size_t i = 0; i < rows; ++i)
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t o = i * cols + g * G;
+      double s1 = 0, s2 = 0;
+      for (size_t j = 0; j < G; ++j) {
+        u[j] = dU[o + j] * (gamma ? gamma[g * G + j] : 1.0);
+        s1 += u[j];
+        s2 += u[j] * xhat[o + j];
+      }
+      const double a = rms ? 0.0 : s1 / static_cast<double>(G), b = s2 / static_cast<double>(G);
+      for (size_t j = 0; j < G; ++j)
+        dX[o + j] = static_cast<float>(invstd[i * groups + g] * (u[j] - a - xhat[o + j] * b));
+    }
+}
+
 }  // namespace reference
 }  // namespace densenorm

@@ -24,6 +24,11 @@ void bn_backward_reduce(const float* dY, const float* Y, const float* Z, size_t 
 void bn_backward_dx(const float* dU, const float* Z, size_t rows, size_t cols, const float* mean,
                     const float* invstd, const float* gamma, const float* sum_du,
                     const float* sum_du_xhat, float* dZ);
+void row_norm_forward(const float* X, size_t rows, size_t cols, size_t groups, bool rms, float eps,
+                      const float* gamma, const float* beta, Act act, float* xhat, float* mean,
+                      float* invstd, float* Y);
+void row_norm_backward(const float* dU, const float* xhat, size_t rows, size_t cols, size_t groups,
+                       bool rms, const float* gamma, const float* invstd, float* dX);
 void sgd_update(size_t n, float* p, const float* g, float* velocity, float lr, float momentum,
                 bool nesterov, float weight_decay);
 void adam_update(size_t n, float* p, const float* g, float* m, float* v, float lr, float lr_t,

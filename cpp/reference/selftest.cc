@@ -22,6 +22,8 @@ using namespace densenorm;
 namespace densenorm {
 // selftest_emu16.cc: the templates at width 16 / tile 8x32 (the AVX-512 shape), portable code.
 const KernelTable* densenorm_kernel_table_emu16();
+// selftest_row_norm.cc
+void test_row_norm(const KernelTable& kt, size_t* pass, size_t* fail);
 }
 
 namespace {
@@ -529,6 +531,7 @@ int main() {
     test_act_backward(*kt);
     test_bn_backward(*kt);
     test_optimizers(*kt);
+    test_row_norm(*kt, &g_pass, &g_fail);
     std::printf("%s: %zu cases\n", isa_name(isa), g_pass + g_fail - before);
   }
   {
@@ -544,6 +547,7 @@ int main() {
     test_act_backward(kt);
     test_bn_backward(kt);
     test_optimizers(kt);
+    test_row_norm(kt, &g_pass, &g_fail);
     std::printf("emu16: %zu cases\n", g_pass + g_fail - before);
   }
   test_threaded_gemm();

@@ -1,5 +1,5 @@
 /**
- * The densenorm command line: train, evaluate, predict, info, experiment.
+ * The densenorm command line: train, evaluate, predict, export, info, experiment.
  * Errors print one line on stderr and exit non-zero; --verbose adds the stack trace.
  */
 import * as dn from '../index';
@@ -9,11 +9,13 @@ import { evaluate, EVALUATE_HELP } from './commands/evaluate';
 import { predict, PREDICT_HELP } from './commands/predict';
 import { info, INFO_HELP } from './commands/info';
 import { experiment, EXPERIMENT_HELP } from './commands/experiment';
+import { exportModel, EXPORT_HELP } from './commands/export';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
   train: { run: train, help: TRAIN_HELP, summary: 'train a model on a CSV/JSONL file, or on the bundled MNIST by default' },
   evaluate: { run: evaluate, help: EVALUATE_HELP, summary: 'loss and accuracy (or MSE, MAE, R²) of a saved model on a file' },
   predict: { run: predict, help: PREDICT_HELP, summary: 'one prediction per input row, as CSV (streaming)' },
+  export: { run: exportModel, help: EXPORT_HELP, summary: 'a saved model as ONNX, TensorFlow.js or a PyTorch state dict' },
   info: { run: info, help: INFO_HELP, summary: 'version, kernel ISA, threads; a model summary with --model' },
   experiment: { run: experiment, help: EXPERIMENT_HELP, summary: 'Ioffe & Szegedy (2015) Fig. 1a: sigmoid MLP with vs without batch norm on MNIST' },
 };
@@ -31,6 +33,7 @@ Run "densenorm <command> --help" for a command's options. Examples:
   densenorm train                                   # MNIST, reports test accuracy
   densenorm train --data houses.csv --label price --out house-model
   densenorm predict --model house-model --data new.csv --output predictions.csv
+  densenorm export --model house-model --format onnx --out house.onnx
   densenorm experiment --steps 2000 --out bn-experiment`;
 
 function errorMessage(e: unknown): string {

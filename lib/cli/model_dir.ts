@@ -29,6 +29,58 @@ export interface Preprocessing {
   /** Regression: the model predicts (y - mean) / std. */
   target?: { mean: number; std: number };
   training?: Record<string, unknown>;
+  /**
+   * Set for a model from another runtime without preprocessing.json (a TensorFlow.js directory):
+   * the features are the data file's columns besides the label, in file order, unscaled.
+   */
+  raw?: boolean;
+}
+
+/** Whether dir holds a TensorFlow.js layers model (model.json with modelTopology). */
+function isTfjsDir(dir: string): boolean {
+  try {
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
+    return typeof json === 'object' && json !== null && 'modelTopology' in json;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Preprocessing for a foreign model without preprocessing.json: identity scaling; a single output
+ * without softmax is a regressor, anything else a classifier with classes 0..k-1. The features
+ * are filled in by rawFeatures once the data file's header is known.
+ */
+function rawPreprocessing(model: dn.Sequential): Preprocessing {
+  const k = model.outputDim!;
+  const last = model.layers[model.layers.length - 1] as dn.Layer & { activation?: string };
+  const task: Task = k === 1 && last.activation !== 'softmax' ? 'regression' : 'classification';
+  return {
+    format: PREPROCESSING_FORMAT,
+    formatVersion: 1,
+    task,
+    source: 'a model without preprocessing.json',
+    features: [],
+    mean: [],
+    std: [],
+    label: '',
+    ...(task === 'classification' ? { classes: Array.from({ length: k }, (_, i) => String(i)), numericClasses: true } : { target: { mean: 0, std: 1 } }),
+    raw: true,
+  };
+}
+
+/** For a raw model: the header's columns besides the label are the features, unscaled. */
+export function rawFeatures(pre: Preprocessing, header: readonly string[], label: string | undefined, inputDim: number, file: string): void {
+  if (!pre.raw) return;
+  const lab = label ?? (header.length === inputDim + 1 ? header[header.length - 1] : undefined);
+  const features = header.filter((h) => h !== lab);
+  if (features.length !== inputDim) {
+    throw new CliError(`${file}: the model (no ${PREPROCESSING_FILE}) takes ${inputDim} features, but the file has ${features.length} columns besides ${lab === undefined ? 'no label' : `the label "${lab}"`}`);
+  }
+  pre.features = features;
+  pre.mean = features.map(() => 0);
+  pre.std = features.map(() => 1);
+  pre.label = lab ?? '';
 }
 
 export async function saveModelDir(model: dn.Sequential, pre: Preprocessing, dir: string): Promise<void> {
@@ -61,6 +113,7 @@ export async function loadModelDir(dir: string): Promise<{ model: dn.Sequential;
     pre = JSON.parse(await fs.promises.readFile(file, 'utf8')) as Preprocessing;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && isTfjsDir(dir)) return { model, pre: rawPreprocessing(model) };
     throw new CliError(
       code === 'ENOENT'
         ? `${dir}: a densenorm model, but without ${PREPROCESSING_FILE}; the CLI only reads models written by densenorm train`
@@ -77,6 +130,7 @@ export async function loadModelDir(dir: string): Promise<{ model: dn.Sequential;
   if (!Array.isArray(pre.features) || pre.features.length !== inDim || !pre.features.every((f) => typeof f === 'string')) {
     bad(`expected ${inDim} feature names (the model's input size)`);
   }
+  if (pre.raw) bad('"raw" is set by densenorm for models without this file');
   if (!isNumArray(pre.mean, inDim) || !isNumArray(pre.std, inDim) || pre.std.some((s) => s <= 0)) bad('invalid mean/std');
   if (pre.task === 'classification' && (!Array.isArray(pre.classes) || pre.classes.length !== outDim)) bad(`expected ${outDim} class names`);
   if (pre.task === 'regression' && (outDim !== 1 || !pre.target || !(pre.target.std > 0))) bad('invalid regression target scaling');

@@ -31,6 +31,12 @@ export interface ChartOptions {
   yFormat?: (v: number) => string;
   /** Each panel its own y range and y label (e.g. loss beside accuracy); default: shared. */
   independentY?: boolean;
+  /** Log-scaled x axis (x > 0), ticks at the data's x values (e.g. batch sizes). */
+  xLog?: boolean;
+  /** A dot at each point, so one-point series still show. */
+  markers?: boolean;
+  /** Width of each panel's plot area in px (default 360). */
+  panelWidth?: number;
 }
 
 function esc(s: string): string {
@@ -71,15 +77,30 @@ export function yRange(panels: Panel[], opts: ChartOptions): [number, number] {
 
 /** Panels side by side, sharing the y range, with one legend under them. */
 export function lineChartSvg(panels: Panel[], opts: ChartOptions): string {
-  const pw = 360;
+  const pw = opts.panelWidth ?? 360;
   const ph = 260;
   const ml = 64;
   const mr = 20;
   const mt = 64;
   const mb = 56;
   const gap = opts.independentY ? 84 : 36;
-  const legendH = 34;
   const width = ml + panels.length * pw + (panels.length - 1) * gap + mr;
+  // Legend: the distinct series labels across panels, wrapped to the chart's width.
+  const seen = new Map<string, Series>();
+  for (const p of panels) for (const s of p.series) if (!seen.has(s.label)) seen.set(s.label, s);
+  const legend: { s: Series; x: number; row: number }[] = [];
+  let lx = ml;
+  let row = 0;
+  for (const s of seen.values()) {
+    const w = 44 + s.label.length * 7;
+    if (lx > ml && lx + w > width - mr) {
+      lx = ml;
+      row++;
+    }
+    legend.push({ s, x: lx, row });
+    lx += w;
+  }
+  const legendH = 34 + row * 20;
   const height = mt + ph + mb + legendH;
   const shared = yRange(panels, opts);
   const yFmt = opts.yFormat ?? fmtTick;
@@ -93,11 +114,12 @@ export function lineChartSvg(panels: Panel[], opts: ChartOptions): string {
     const left = ml + pi * (pw + gap);
     const top = mt;
     const [y0, y1] = opts.independentY ? yRange([panel], opts) : shared;
+    const fx = opts.xLog ? Math.log10 : (v: number) => v;
     const xs = panel.series.flatMap((s) => s.x);
-    const x0 = xs.length ? Math.min(...xs) : 0;
-    let x1 = xs.length ? Math.max(...xs) : 1;
-    if (x1 <= x0) x1 = x0 + 1;
-    const sx = (v: number) => left + ((v - x0) / (x1 - x0)) * pw;
+    const x0 = xs.length ? Math.min(...xs) : opts.xLog ? 1 : 0;
+    let x1 = xs.length ? Math.max(...xs) : opts.xLog ? 10 : 1;
+    if (x1 <= x0) x1 = opts.xLog ? x0 * 10 : x0 + 1;
+    const sx = (v: number) => left + ((fx(v) - fx(x0)) / (fx(x1) - fx(x0))) * pw;
     const sy = (v: number) => top + ph - ((Math.min(Math.max(v, y0), y1) - y0) / (y1 - y0)) * ph;
     out.push(`<g class="panel">`);
     out.push(`<text x="${left + pw / 2}" y="${top - 12}" text-anchor="middle" font-size="13" font-weight="bold">${esc(panel.title)}</text>`);
@@ -108,7 +130,7 @@ export function lineChartSvg(panels: Panel[], opts: ChartOptions): string {
       out.push(`<line x1="${left - 5}" y1="${y}" x2="${left}" y2="${y}" stroke="black"/>`);
       out.push(`<text x="${left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${esc(yFmt(t))}</text>`);
     }
-    for (const t of ticks(x0, x1, 5)) {
+    for (const t of opts.xLog ? [...new Set(xs)].sort((a, b) => a - b) : ticks(x0, x1, 5)) {
       const x = sx(t).toFixed(1);
       out.push(`<line x1="${x}" y1="${top + ph}" x2="${x}" y2="${top + ph + 5}" stroke="black"/>`);
       out.push(`<text x="${x}" y="${top + ph + 18}" text-anchor="middle">${esc(fmtTick(t))}</text>`);
@@ -135,19 +157,15 @@ export function lineChartSvg(panels: Panel[], opts: ChartOptions): string {
       out.push(
         `<polyline fill="none" stroke="${s.color}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="6,4"' : ''} points="${pts.join(' ')}"><title>${esc(s.label)}</title></polyline>`,
       );
+      if (opts.markers) for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${s.color}"/>`);
     }
     out.push(`</g>`);
   });
-  // legend: the distinct series labels across panels
-  const seen = new Map<string, Series>();
-  for (const p of panels) for (const s of p.series) if (!seen.has(s.label)) seen.set(s.label, s);
-  const ly = mt + ph + mb + 14;
-  let lx = ml;
   out.push(`<g class="legend">`);
-  for (const s of seen.values()) {
-    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 28}" y2="${ly}" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6,4"' : ''}/>`);
-    out.push(`<text x="${lx + 34}" y="${ly}" dominant-baseline="middle">${esc(s.label)}</text>`);
-    lx += 44 + s.label.length * 7;
+  for (const { s, x, row: r } of legend) {
+    const ly = mt + ph + mb + 14 + r * 20;
+    out.push(`<line x1="${x}" y1="${ly}" x2="${x + 28}" y2="${ly}" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6,4"' : ''}/>`);
+    out.push(`<text x="${x + 34}" y="${ly}" dominant-baseline="middle">${esc(s.label)}</text>`);
   }
   out.push(`</g>`);
   out.push(`</svg>`);

@@ -1,5 +1,5 @@
 /**
- * safetensors (https://github.com/huggingface/safetensors) for F32 tensors:
+ * safetensors (https://github.com/huggingface/safetensors) for F32 tensors (F64 and I64 too, for PyTorch):
  * [u64 LE header length N][N bytes JSON header, space padded][raw LE data].
  * The decoder treats the file as untrusted: every field is validated before
  * any data is read, and failures are DensenormError('ERR_MODEL_FILE').
@@ -20,6 +20,16 @@ export interface DecodedTensor {
   data: Float32Array;
 }
 
+/** A tensor of one of the dtypes PyTorch state dicts hold here: F32 weights, I64 counters (num_batches_tracked), F64. */
+export interface TypedTensor {
+  name: string;
+  dtype: 'F32' | 'F64' | 'I64';
+  shape: number[];
+  data: Float32Array | Float64Array | BigInt64Array;
+}
+
+const DTYPE_BYTES: Record<TypedTensor['dtype'], number> = { F32: 4, F64: 8, I64: 8 };
+
 /** Same cap as the reference implementation: a larger header is hostile or corrupt. */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 const METADATA_KEY = '__metadata__';
@@ -30,7 +40,7 @@ function fail(message: string, source?: string): never {
 }
 
 /** Serializes tensors (data in the given order) plus optional string metadata. */
-export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Record<string, string>): Buffer {
+export function encodeSafetensors(tensors: readonly (NamedTensor | TypedTensor)[], metadata?: Record<string, string>): Buffer {
   if (!Array.isArray(tensors)) throw typeError('an array of { name, shape, data }', 'tensors', tensors);
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) {
@@ -49,7 +59,10 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
     if (t.name === METADATA_KEY || t.name.length === 0) throw rangeError('a non-empty name other than "__metadata__"', `${arg}.name`, t.name);
     if (seen.has(t.name)) throw rangeError('a unique tensor name', `${arg}.name`, t.name);
     seen.add(t.name);
-    if (!(t.data instanceof Float32Array)) throw typeError('a Float32Array', `${arg}.data`, t.data);
+    const dtype: TypedTensor['dtype'] = 'dtype' in t && t.dtype !== undefined ? t.dtype : 'F32';
+    const Arr = dtype === 'F32' ? Float32Array : dtype === 'F64' ? Float64Array : dtype === 'I64' ? BigInt64Array : undefined;
+    if (Arr === undefined) throw rangeError('"F32", "F64" or "I64"', `${arg}.dtype`, dtype);
+    if (!(t.data instanceof Arr)) throw typeError(`a ${Arr.name}`, `${arg}.data`, t.data);
     const shape: unknown = t.shape;
     if (!Array.isArray(shape)) throw typeError('an array of non-negative integers', `${arg}.shape`, shape);
     if (!shape.every((d: unknown) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
@@ -60,8 +73,8 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
         `Expected ${shapeSize(t.shape)} values (shape [${t.shape.join(', ')}]) for ${arg}.data but received ${describe(t.data)}`,
       );
     }
-    const bytes = t.data.length * 4;
-    header[t.name] = { dtype: 'F32', shape: t.shape.slice(), data_offsets: [offset, offset + bytes] };
+    const bytes = t.data.length * DTYPE_BYTES[dtype];
+    header[t.name] = { dtype, shape: t.shape.slice(), data_offsets: [offset, offset + bytes] };
     offset += bytes;
   });
 
@@ -76,10 +89,15 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
   out.write(json, 8, 'utf8');
   let pos = 8 + headerLen;
   for (const t of tensors) {
+    const d = t.data;
     if (LITTLE_ENDIAN_HOST) {
-      out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
+      out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), pos);
+    } else if (d instanceof Float32Array) {
+      for (let i = 0; i < d.length; i++) out.writeFloatLE(d[i], pos + 4 * i);
+    } else if (d instanceof Float64Array) {
+      for (let i = 0; i < d.length; i++) out.writeDoubleLE(d[i], pos + 8 * i);
     } else {
-      for (let i = 0; i < t.data.length; i++) out.writeFloatLE(t.data[i], pos + 4 * i);
+      for (let i = 0; i < d.length; i++) out.writeBigInt64LE(d[i], pos + 8 * i);
     }
     pos += t.data.byteLength;
   }
@@ -88,6 +106,7 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
 
 interface Entry {
   name: string;
+  dtype: TypedTensor['dtype'];
   shape: number[];
   start: number;
   end: number;
@@ -103,6 +122,23 @@ export function decodeSafetensorsWithMetadata(
   buf: Buffer | Uint8Array,
   source?: string,
 ): { tensors: Map<string, DecodedTensor>; metadata: Record<string, string> } {
+  const { tensors, metadata } = decodeTyped(buf, ['F32'], source);
+  return { tensors: new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }])), metadata };
+}
+
+/** Like decodeSafetensorsWithMetadata, also accepting F64 and I64 tensors (PyTorch state dicts). */
+export function decodeSafetensorsTyped(
+  buf: Buffer | Uint8Array,
+  source?: string,
+): { tensors: Map<string, TypedTensor>; metadata: Record<string, string> } {
+  return decodeTyped(buf, ['F32', 'F64', 'I64'], source);
+}
+
+function decodeTyped(
+  buf: Buffer | Uint8Array,
+  dtypes: readonly TypedTensor['dtype'][],
+  source?: string,
+): { tensors: Map<string, TypedTensor>; metadata: Record<string, string> } {
   if (!(buf instanceof Uint8Array)) throw typeError('a Buffer', 'buf', buf);
   if (buf.length < 8) fail(`file is ${buf.length} bytes, shorter than the 8-byte header length prefix`, source);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -147,7 +183,11 @@ export function decodeSafetensorsWithMetadata(
     }
     const what = `tensor ${JSON.stringify(name)}`;
     if (!isPlainObject(info)) fail(`${what} entry is not an object`, source);
-    if (info.dtype !== 'F32') fail(`${what} has dtype ${describe(info.dtype)}; only "F32" is supported`, source);
+    const dtype = info.dtype as TypedTensor['dtype'];
+    if (!(dtypes as readonly unknown[]).includes(dtype)) {
+      fail(`${what} has dtype ${describe(info.dtype)}; only ${dtypes.map((d) => `"${d}"`).join(', ')} ${dtypes.length > 1 ? 'are' : 'is'} supported`, source);
+    }
+    const size = DTYPE_BYTES[dtype];
     const shape = info.shape;
     if (!Array.isArray(shape) || !shape.every((d): d is number => Number.isSafeInteger(d) && (d as number) >= 0)) {
       fail(`${what} has an invalid shape ${JSON.stringify(shape)} (expected non-negative integers)`, source);
@@ -166,10 +206,10 @@ export function decodeSafetensorsWithMetadata(
       fail(`${what} has data_offsets [${start}, ${end}] beyond the ${dataLen}-byte data section`, source);
     }
     const n = shapeSize(shape);
-    if (!Number.isSafeInteger(n * 4) || n * 4 !== end - start) {
-      fail(`${what} has shape [${shape.join(', ')}] (${n} values, ${n * 4} bytes) but data_offsets span ${end - start} bytes`, source);
+    if (!Number.isSafeInteger(n * size) || n * size !== end - start) {
+      fail(`${what} has shape [${shape.join(', ')}] (${n} values, ${n * size} bytes) but data_offsets span ${end - start} bytes`, source);
     }
-    entries.push({ name, shape: shape.slice(), start, end });
+    entries.push({ name, dtype, shape: shape.slice(), start, end });
   }
 
   // The format requires the tensors to tile the data section exactly: no overlaps, gaps or trailing bytes.
@@ -184,18 +224,22 @@ export function decodeSafetensorsWithMetadata(
     fail(`data section is ${dataLen} bytes but the tensors cover ${expectedStart}`, source);
   }
 
-  const out = new Map<string, DecodedTensor>();
+  const out = new Map<string, TypedTensor>();
   for (const e of entries) {
-    const n = (e.end - e.start) / 4;
-    const data = new Float32Array(n);
+    const n = (e.end - e.start) / DTYPE_BYTES[e.dtype];
+    const data = e.dtype === 'F32' ? new Float32Array(n) : e.dtype === 'F64' ? new Float64Array(n) : new BigInt64Array(n);
     const src = buf.subarray(dataStart + e.start, dataStart + e.end);
     if (LITTLE_ENDIAN_HOST) {
       new Uint8Array(data.buffer).set(src);
     } else {
       const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
-      for (let i = 0; i < n; i++) data[i] = dv.getFloat32(4 * i, true);
+      for (let i = 0; i < n; i++) {
+        if (data instanceof Float32Array) data[i] = dv.getFloat32(4 * i, true);
+        else if (data instanceof Float64Array) data[i] = dv.getFloat64(8 * i, true);
+        else data[i] = dv.getBigInt64(8 * i, true);
+      }
     }
-    out.set(e.name, { shape: e.shape, data });
+    out.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors: out, metadata };
 }

@@ -1,53 +1,88 @@
-/** loadModel(dir): a Sequential from the ModelArtifacts that lib/io/model_files reads. */
+/**
+ * loadModel(path): a Sequential from the ModelArtifacts that lib/io reads, from a densenorm model
+ * directory or a TensorFlow.js layers model (its directory or model.json).
+ */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 // Registers the built-in layer classes before any model.json is read.
 import { BatchNormalization, Layer, layerFromConfig } from '../layers';
 import { DensenormError, ERR_MODEL_FILE } from '../errors';
-import { modelFileError, ModelTopology, readModelFiles, WEIGHTS_FILE } from '../io/model_files';
+import { FORMAT, MODEL_FILE, ModelArtifacts, ModelTopology, readModelFiles, WEIGHTS_FILE } from '../io/model_files';
+import { isTfjsModelJson, readJsonFile, readTfjsModel } from '../io/tfjs_format';
 import { MAX_MODEL_PARAMS } from '../limits';
 import { checkString } from '../validate';
 import { Sequential } from './sequential';
 
-export async function loadModel(dir: string): Promise<Sequential> {
-  checkString('dir', dir);
+/**
+ * What p holds: a tfjs layers model (a JSON file, or a directory whose model.json has
+ * modelTopology), or a densenorm model directory (also when p is that directory's model.json).
+ */
+async function resolveModel(p: string): Promise<{ tfjs: boolean; dir: string }> {
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(p);
+  } catch {
+    return { tfjs: false, dir: p }; // the densenorm reader reports the missing directory
+  }
+  const file = st.isFile() ? p : path.join(p, MODEL_FILE);
+  const json = await readJsonFile(file).catch(() => undefined);
+  if (st.isFile() && (json as { format?: unknown } | undefined)?.format === FORMAT) return { tfjs: false, dir: path.dirname(p) };
+  return { tfjs: st.isFile() || isTfjsModelJson(json), dir: p };
+}
+
+export async function loadModel(p: string): Promise<Sequential> {
+  checkString('path', p);
   let model: Sequential | undefined;
-  const artifacts = await readModelFiles(dir, (topology) => {
-    const built = modelFromTopology(dir, topology);
+  const build = (source: string) => (topology: ModelTopology): number => {
+    const built = modelFromTopology(source, topology);
     model = built.model;
     return built.params;
-  });
-  const m = model!;
-  const weightsPath = path.join(dir, WEIGHTS_FILE);
+  };
+  const { tfjs, dir } = await resolveModel(p);
+  if (tfjs) {
+    const { artifacts, file } = await readTfjsModel(p, build(p));
+    setWeights(model!, artifacts, file, true);
+    return model!;
+  }
+  const artifacts = await readModelFiles(dir, build(path.join(dir, MODEL_FILE)));
+  setWeights(model!, artifacts, path.join(dir, WEIGHTS_FILE), false);
+  return model!;
+}
+
+/** Copies every expected "<layer>/<weight>" tensor into the model; missing, misshapen or extra tensors are errors. */
+function setWeights(m: Sequential, artifacts: ModelArtifacts, source: string, tfjsNames: boolean): void {
   const tensors = new Map(artifacts.tensors.map((t) => [t.name, t]));
-  const expected = new Set<string>();
+  const used = new Set<string>();
   for (const l of m.layers) {
     const values: Float32Array[] = [];
     for (const w of l.weights) {
       const key = `${l.name}/${w.name}`;
-      expected.add(key);
-      const t = tensors.get(key);
-      if (!t) throw new DensenormError(`${weightsPath}: missing tensor "${key}"`, ERR_MODEL_FILE);
+      let name = key;
+      // tfjs also finds "a/b/c" as "a/c" (the cell scope TF 2.2 added); search the same way.
+      if (!tensors.has(name) && tfjsNames) name = [...tensors.keys()].find((k) => k.startsWith(`${l.name}/`) && k.endsWith(`/${w.name}`) && !used.has(k)) ?? key;
+      const t = tensors.get(name);
+      if (!t) throw new DensenormError(`${source}: missing tensor "${key}"`, ERR_MODEL_FILE);
       if (t.shape.join(',') !== w.shape.join(',')) {
-        throw new DensenormError(`${weightsPath}: tensor "${key}" has shape [${t.shape}], expected [${w.shape}]`, ERR_MODEL_FILE);
+        throw new DensenormError(`${source}: tensor "${name}" has shape [${t.shape}], expected [${w.shape}]`, ERR_MODEL_FILE);
       }
+      used.add(name);
       values.push(t.data);
     }
     if (values.length) l.setWeightValues(values);
   }
   for (const k of tensors.keys()) {
-    if (!expected.has(k)) throw new DensenormError(`${weightsPath}: unexpected tensor "${k}"`, ERR_MODEL_FILE);
+    if (!used.has(k)) throw new DensenormError(`${source}: unexpected tensor "${k}"`, ERR_MODEL_FILE);
   }
   for (const l of m.layers) {
     const n = artifacts.bnState[l.name];
     if (l instanceof BatchNormalization && n !== undefined) l.numBatchesTracked[0] = n;
   }
-  return m;
 }
 
 /** The built (weightless) model of a topology and its weight count, checked before any weight is allocated. */
-function modelFromTopology(dir: string, topology: ModelTopology): { model: Sequential; params: number } {
+function modelFromTopology(source: string, topology: ModelTopology): { model: Sequential; params: number } {
   const fail = (msg: string): never => {
-    throw modelFileError(dir, msg);
+    throw new DensenormError(`${source}: ${msg}`, ERR_MODEL_FILE);
   };
   const layers: Layer[] = topology.layers.map((entry, i) => {
     const cfg = { ...entry.config };

@@ -18,7 +18,8 @@ import { PREDICT_CHUNK, checkFinite, checkTrainRows, holdOut, inferenceChunk, ma
 import { MetricSums, NativeMetric, parseMetrics } from '../metrics';
 import { evaluateChunks, predictChunks, predictChunksAsync } from './inference';
 import { printSummary } from './summary';
-import { saveModel } from './save';
+import { saveModel, SaveOptions } from './save';
+import { readTorchWeights } from './torch_weights';
 
 import { Dataset, FitDatasetArgs, StepBatch, batchParts, evaluateDataset, fitDatasetLoop, isValidationPair, parseFitDatasetArgs } from './fit_dataset';
 
@@ -429,13 +430,23 @@ export class Sequential {
   }
 
   /**
-   * Writes model.json (architecture, configs, batch-norm conventions) and weights.safetensors
-   * into dir, creating it if needed; each file is replaced atomically. The weights are copied
+   * Writes the model to path. Default format: a directory of model.json (architecture, configs,
+   * batch-norm conventions) and weights.safetensors, created if needed; 'tfjs' a TensorFlow.js
+   * layers-model directory (model.json + weights.bin); 'onnx' one .onnx file; 'torch' one PyTorch
+   * state-dict .safetensors file. Each file is replaced atomically, and the weights are copied
    * before this returns, so a save started from a fit callback holds that moment's weights.
    */
-  save(dir: string): Promise<void> {
+  save(path: string, options?: SaveOptions): Promise<void> {
     this.notFitting('save', true);
-    return saveModel(this, dir);
+    return saveModel(this, path, options);
+  }
+
+  /** Reads weights saved by PyTorch (a safetensors state dict, torch.nn.Sequential names) into this model of the same shape. */
+  async loadWeights(path: string, options: { format: 'torch' } = { format: 'torch' }): Promise<void> {
+    this.notFitting('loadWeights');
+    const apply = await readTorchWeights(this, path, options);
+    this.notFitting('loadWeights');
+    apply();
   }
 
   /** Frees the native graph now (it is rebuilt if the model is used again). */

@@ -4,7 +4,7 @@ import { flag, OptionSpec, parseCommandArgs, str } from '../args';
 import { classKey, featureChunks, openTable } from '../data';
 import { CliError, usageError } from '../errors';
 import { RegressionAccumulator } from '../metrics';
-import { loadModelDir } from '../model_dir';
+import { loadModelDir, rawFeatures } from '../model_dir';
 import { fmtInt, fmtMetric } from '../progress';
 
 export const EVALUATE_OPTIONS: OptionSpec = {
@@ -18,7 +18,9 @@ export const EVALUATE_HELP = `Usage: densenorm evaluate --model DIR [--data FILE
 
 Prints loss and accuracy (classifiers) or MSE, MAE and R² (regressors) of a model written by
 densenorm train, on a CSV / JSON-lines file read as a stream. The label column defaults to the
-one the model was trained with. Without --data, a model trained on the bundled MNIST is
+one the model was trained with. DIR may also be a TensorFlow.js layers model: without a
+preprocessing.json its features are the file's other columns in order, unscaled, and its classes
+0..k-1 (a single non-softmax output is a regressor). Without --data, a model trained on the bundled MNIST is
 evaluated on the 2,000 bundled test digits.`;
 
 export async function evaluate(argv: string[]): Promise<number> {
@@ -48,8 +50,10 @@ export async function evaluate(argv: string[]): Promise<number> {
     correct = (r.accuracy ?? 0) * rows;
     source = 'MNIST test split (bundled)';
   } else {
-    const label = str(values, 'label') ?? pre.label;
     const table = await openTable(file);
+    rawFeatures(pre, table.header, str(values, 'label'), model.inputDim!, file);
+    if (pre.raw && !pre.label) throw usageError('densenorm evaluate: --label COLUMN is required for a model without preprocessing.json');
+    const label = str(values, 'label') ?? pre.label;
     const classIds = new Map((pre.classes ?? []).map((c, i) => [c, i]));
     for await (const c of featureChunks(table, pre.features, pre.mean, pre.std, label)) {
       const y = new Float32Array(c.rows);

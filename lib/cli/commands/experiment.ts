@@ -9,11 +9,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as dn from '../../index';
 import { writeFileAtomic } from '../../io/atomic';
-import { identityOrder, Rng, shuffledOrder } from '../../random';
 import { flag, intFlag, numFlag, OptionSpec, parseCommandArgs, str } from '../args';
-import { featureStats, gatherRows, loadTable, makeTargets, standardize } from '../data';
-import { CliError, usageError } from '../errors';
+import { usageError } from '../errors';
+import { BatchSampler, Dataset, formatTable, loadData, nullIfNaN, pct } from '../experiment_common';
 import { buildModel } from '../model_dir';
+import { experimentNorms } from './experiment_norms';
 import { fmtInt, outputMode, Reporter } from '../progress';
 import { asciiChart, lineChartSvg, Panel } from '../svg';
 
@@ -55,7 +55,10 @@ final test accuracy, time per step) and text curves; writes curves.svg and resul
   --data FILE          a CSV/JSONL classification file instead (80/20 split, standardized)
   --label COLUMN       its label column (default: the last)
   --out DIR            where curves.svg and results.json go (default ./bn-experiment)
-  --json               print results.json to stdout instead of the table`;
+  --json               print results.json to stdout instead of the table
+  --compare norms      instead: the normalization family (none, batch norm, renorm, ghost batch
+                       norm, layer norm, group norm) across batch sizes; see
+                       densenorm experiment --compare norms --help`;
 
 interface Condition {
   id: string;
@@ -81,53 +84,6 @@ interface RunResult {
   bestTestAccuracy: number;
   msPerStep: number;
   curve: { step: number[]; testAccuracy: number[]; testLoss: number[] };
-}
-
-interface Dataset {
-  name: string;
-  xTrain: Float32Array;
-  yTrain: Float32Array;
-  xTest: dn.Tensor;
-  yTest: dn.Tensor;
-  cols: number;
-  classes: number;
-}
-
-async function loadData(file: string | undefined, label: string | undefined, seed: number): Promise<Dataset> {
-  if (file === undefined) {
-    if (label !== undefined) throw usageError('--label needs --data');
-    const m = dn.loadMnist();
-    return {
-      name: `MNIST (bundled): ${fmtInt(m.xTrain.shape[0])} train / ${fmtInt(m.xTest.shape[0])} test rows`,
-      xTrain: m.xTrain.data,
-      yTrain: Float32Array.from(m.labelsTrain),
-      xTest: m.xTest,
-      yTest: dn.tensor(Float32Array.from(m.labelsTest), [m.labelsTest.length, 1]),
-      cols: 784,
-      classes: 10,
-    };
-  }
-  const t = await loadTable(file, label);
-  const targets = makeTargets(t.labels, t.labelName, 'classification');
-  const cols = t.featureNames.length;
-  const order = shuffledOrder(t.rows, new Rng(seed));
-  const nTest = Math.max(1, Math.floor(t.rows * 0.2));
-  const nTrain = t.rows - nTest;
-  if (nTrain < 2) throw new CliError(`${file}: ${t.rows} rows are too few for the experiment`);
-  const stats = featureStats(t.x, cols, order.subarray(0, nTrain));
-  standardize(t.x, cols, stats.mean, stats.std);
-  const pick = (from: number, to: number) => ({ x: gatherRows(t.x, cols, order.subarray(from, to)), y: gatherRows(targets.y, 1, order.subarray(from, to)) });
-  const tr = pick(0, nTrain);
-  const te = pick(nTrain, t.rows);
-  return {
-    name: `${file}: ${fmtInt(nTrain)} train / ${fmtInt(nTest)} test rows, ${cols} features, ${targets.classes!.length} classes`,
-    xTrain: tr.x,
-    yTrain: tr.y,
-    xTest: dn.tensor(te.x, [nTest, cols]),
-    yTest: dn.tensor(te.y, [nTest, 1]),
-    cols,
-    classes: targets.classes!.length,
-  };
 }
 
 /** Initial weights shared by every run: Gaussian kernels, zero biases (no-BN layout). */
@@ -169,6 +125,7 @@ function modelFor(ds: Dataset, hidden: number, batchNorm: boolean, master: dn.Te
 }
 
 export async function experiment(argv: string[]): Promise<number> {
+  if (argv.some((a) => a === '--compare' || a.startsWith('--compare='))) return experimentNorms(argv);
   const values = parseCommandArgs('experiment', argv, EXPERIMENT_OPTIONS);
   if (flag(values, 'help')) {
     console.log(EXPERIMENT_HELP);
@@ -204,10 +161,6 @@ export async function experiment(argv: string[]): Promise<number> {
   ];
   const master = masterWeights(ds.cols, hidden, ds.classes, initStd, seed);
   const runs: RunResult[] = [];
-  const bx = new Float32Array(batchSize * ds.cols);
-  const by = new Float32Array(batchSize);
-  const xb = dn.tensor(bx, [batchSize, ds.cols]);
-  const yb = dn.tensor(by, [batchSize, 1]);
   const t0 = performance.now();
   for (const cond of conditions) {
     for (const batchNorm of [false, true]) {
@@ -223,26 +176,18 @@ export async function experiment(argv: string[]): Promise<number> {
       };
       evalAt(0);
       // Same batch order in every run.
-      const rng = new Rng(seed + 1);
-      const order = identityOrder(nTrain);
-      let pos = nTrain;
+      const batches = new BatchSampler(ds, batchSize, seed + 1);
       let trainMs = 0;
       let diverged = false;
       let divergedAt: number | null = null;
       let stepsRun = 0;
       rep.startEpoch(runs.length + 1, 6, steps, false);
       for (let s = 1; s <= steps; s++) {
-        if (pos + batchSize > nTrain) {
-          rng.shuffle(order);
-          pos = 0;
-        }
-        gatherRows(ds.xTrain, ds.cols, order.subarray(pos, pos + batchSize), bx);
-        gatherRows(ds.yTrain, 1, order.subarray(pos, pos + batchSize), by);
-        pos += batchSize;
+        batches.next();
         const ts = performance.now();
         let loss: number;
         try {
-          loss = model.trainOnBatch(xb, yb);
+          loss = model.trainOnBatch(batches.x, batches.y);
         } catch (e) {
           if (!/finite|NaN|Infinity/i.test((e as Error).message)) throw e;
           loss = NaN;
@@ -310,9 +255,7 @@ export async function experiment(argv: string[]): Promise<number> {
     pct(r.bestTestAccuracy),
     r.msPerStep.toFixed(3),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const tableLines = [head, ...rows].map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
-  tableLines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const tableLines = formatTable(head, rows, 2);
 
   // Charts
   const panels: Panel[] = conditions.map((c) => ({
@@ -359,12 +302,4 @@ export async function experiment(argv: string[]): Promise<number> {
   console.log('');
   console.log(`Wrote ${path.join(outDir, 'curves.svg')} and ${path.join(outDir, 'results.json')} (${totalSeconds.toFixed(1)} s in all)`);
   return 0;
-}
-
-function pct(v: number): string {
-  return Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : '-';
-}
-
-function nullIfNaN(v: number): number | null {
-  return Number.isFinite(v) ? v : null;
 }

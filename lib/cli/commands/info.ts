@@ -50,7 +50,8 @@ export async function info(argv: string[]): Promise<number> {
     console.log('');
     console.log(`model:     ${dir}`);
     console.log(`task:      ${pre.task}${pre.classes ? ` (${pre.classes.length} classes: ${pre.classes.slice(0, 10).join(', ')}${pre.classes.length > 10 ? ', ...' : ''})` : ''}`);
-    console.log(`trained on ${pre.source === 'mnist' ? 'the bundled MNIST' : pre.source}: ${pre.features.length} features, label "${pre.label}"`);
+    if (pre.raw) console.log(`inputs:    ${model.inputDim} features, unscaled (no preprocessing.json: a model from another runtime)`);
+    else console.log(`trained on ${pre.source === 'mnist' ? 'the bundled MNIST' : pre.source}: ${pre.features.length} features, label "${pre.label}"`);
     const t = pre.training as Record<string, unknown> | undefined;
     if (t) {
       console.log(

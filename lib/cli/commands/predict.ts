@@ -5,7 +5,7 @@ import * as dn from '../../index';
 import { flag, OptionSpec, parseCommandArgs, str } from '../args';
 import { featureChunks, openTable } from '../data';
 import { CliError, usageError } from '../errors';
-import { loadModelDir } from '../model_dir';
+import { loadModelDir, rawFeatures } from '../model_dir';
 
 export const PREDICT_OPTIONS: OptionSpec = {
   model: { type: 'string', short: 'm' },
@@ -17,7 +17,8 @@ export const PREDICT_HELP = `Usage: densenorm predict --model DIR --data FILE [-
 
 Writes one CSV line per input row: "class,probability" for classifiers, "value" for
 regressors, after a header line. Features are matched by column name and standardized as in
-training; the label column, if present, is ignored. Output goes to stdout unless --output.`;
+training; the label column, if present, is ignored. Output goes to stdout unless --output.
+DIR may also be a TensorFlow.js layers model (see densenorm evaluate --help).`;
 
 function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -35,6 +36,8 @@ export async function predict(argv: string[]): Promise<number> {
   if (file === undefined) throw usageError('densenorm predict: --data FILE is required');
   const { model, pre } = await loadModelDir(dir);
   const table = await openTable(file);
+  // Without preprocessing.json (a tfjs model) every column is a feature.
+  rawFeatures(pre, table.header, pre.raw && table.header.length !== model.inputDim ? table.header[table.header.length - 1] : undefined, model.inputDim!, file);
   const outPath = str(values, 'output');
   const out: NodeJS.WritableStream = outPath === undefined ? process.stdout : fs.createWriteStream(outPath);
   let outError: Error | undefined;
