@@ -42,7 +42,8 @@ std::string groups(const std::vector<OpSpec>& ops, bool fuse = true) {
 
 int main() {
   const std::vector<std::string> names = densenorm::op_names();
-  expect(names == std::vector<std::string>{"activation", "batchNormalization", "dense", "dropout"},
+  expect(names == std::vector<std::string>{"activation", "batchNormalization", "dense", "dropout",
+                                          "groupNormalization", "layerNormalization"},
          "every op file registered itself");
   expect(groups({op("dense"), op("batchNormalization"), op("activation", "relu")}) == "[0,1,2]",
          "Dense → BN → act is one block");
@@ -51,7 +52,10 @@ int main() {
   expect(groups({op("dense"), op("dropout"), op("batchNormalization")}) == "[0,1][2]",
          "dropout closes its block");
   expect(groups({op("dense"), op("batchNormalization")}, false) == "[0][1]", "unfused: a block per op");
-  expect(groups({op("conv2d")}).find("unknown op 'conv2d' (the core knows: activation, batchNormalization, dense, dropout)") != std::string::npos,
+  expect(groups({op("dense"), op("layerNormalization"), op("activation", "relu"), op("dense"),
+                 op("groupNormalization"), op("batchNormalization")}) == "[0,1,2][3,4][5]",
+         "layer and group normalization fill the normalization part, as batch norm does");
+  expect(groups({op("conv2d")}).find("unknown op 'conv2d' (the core knows: activation, batchNormalization, dense, dropout, groupNormalization, layerNormalization)") != std::string::npos,
          "an unknown op names the known ones");
   std::vector<densenorm::BlockSpec> blocks;
   std::vector<std::vector<size_t>> g;
