@@ -506,11 +506,11 @@ const peerTag = (r) => `t=${r.threads}${r.peer.includes('passive') ? ' passive' 
 // (bench/norm_cost.mjs: paired, alternating rounds in one process; issue bound 1.10).
 function benchNormCost() {
   log('');
-  log('## Normalization family: Dense(1024) → norm → relu at batch 256, cost ÷ the same block with batch norm (median of paired alternating rounds [q25–q75])');
+  log(`## Normalization family: Dense(${QUICK ? '32' : '1024'}) → norm → relu at batch ${QUICK ? 16 : 256}, cost ÷ the same block with batch norm (median of paired alternating rounds [q25–q75])`);
   log('| norm | predict ÷ BN | train step ÷ BN | BN predict / step ms |');
   log('|---|---|---|---|');
   for (const kind of ['layer', 'rms', 'group']) {
-    const p = spawnSync(process.execPath, [fileURLToPath(new URL('./norm_cost.mjs', import.meta.url)), QUICK ? '3' : '21', QUICK ? '1' : '8', kind], { encoding: 'utf8' });
+    const p = spawnSync(process.execPath, [fileURLToPath(new URL('./norm_cost.mjs', import.meta.url)), ...(QUICK ? ['2', '1', kind, '32', '16'] : ['21', '8', kind])], { encoding: 'utf8' });
     if (p.status !== 0) {
       log(`| ${kind} | failed: ${(p.stderr || '').trim().split('\n').pop()} | | |`);
       continue;
