@@ -83,6 +83,19 @@ function makeNet({ inF, n, out = 3, kind = 'layer', groups = 1, rms = false, act
   return { net, params, grads, ref, out, rand };
 }
 
+// Central difference of f with respect to arr[k], with the float32-rounded steps.
+function centralDiff(arr, k, f, H) {
+  const orig = arr[k];
+  arr[k] = orig + H;
+  const hp = arr[k] - orig;
+  const fp = f();
+  arr[k] = orig - H;
+  const hm = arr[k] - orig;
+  const fm = f();
+  arr[k] = orig;
+  return (fp - fm) / (hp - hm);
+}
+
 const SHAPES = [
   { n: 1, groups: [1] },
   { n: 3, groups: [1, 3] },
@@ -127,18 +140,7 @@ describe(`normalization family (${native.backend().isa})`, () => {
       { kind: 'group', n: 34, groups: 17, act: 'linear' },
       { kind: 'layer', n: 3, act: 'tanh', center: false, scale: false },
     ];
-    // Central difference of f with respect to arr[k], with the float32-rounded steps.
-    const diff = (arr, k, f) => {
-      const orig = arr[k];
-      arr[k] = orig + H;
-      const hp = arr[k] - orig;
-      const fp = f();
-      arr[k] = orig - H;
-      const hm = arr[k] - orig;
-      const fm = f();
-      arr[k] = orig;
-      return (fp - fm) / (hp - hm);
-    };
+    const diff = (arr, k, f) => centralDiff(arr, k, f, H);
     for (const c of cases) {
       it(`${c.kind}${c.rms ? ' rms' : ''} n=${c.n}${c.groups ? ` groups ${c.groups}` : ''} ${c.act}: every parameter and the input`, () => {
         const m = makeNet({ inF: 5, ...c, seed: 7 });
@@ -404,15 +406,7 @@ describe(`normalization family (${native.backend().isa})`, () => {
         const scale = Math.max(...ana[name].map(Math.abs));
         expect(scale, name).to.be.above(1e-3);
         for (let k = 0; k < arr.length; k += name === 'x' ? 5 : 1) {
-          const orig = arr[k];
-          arr[k] = orig + H;
-          const hp = arr[k] - orig;
-          const fp = f();
-          arr[k] = orig - H;
-          const hm = arr[k] - orig;
-          const fm = f();
-          arr[k] = orig;
-          const num = (fp - fm) / (hp - hm);
+          const num = centralDiff(arr, k, f, H);
           expect(Math.abs(num - ana[name][k]), `${name}[${k}] numeric ${num} analytic ${ana[name][k]}`).to.be.at.most(2e-2 * Math.abs(num) + 2e-3 * scale);
         }
       }

@@ -89,6 +89,19 @@ export class BatchSampler {
 }
 
 /** Columns padded to width, the first `leftCols` left-aligned, a rule under the header. */
+/** One training step on the sampler's batch: its loss, NaN where the step diverged (non-finite loss), and its time. */
+export function timedStep(model: dn.Sequential, batches: BatchSampler): { loss: number; ms: number } {
+  const ts = performance.now();
+  let loss: number;
+  try {
+    loss = model.trainOnBatch(batches.x, batches.y);
+  } catch (e) {
+    if (!/finite|NaN|Infinity/i.test((e as Error).message)) throw e;
+    loss = NaN;
+  }
+  return { loss, ms: performance.now() - ts };
+}
+
 export function formatTable(head: string[], rows: string[][], leftCols = 1): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const lines = [head, ...rows].map((r) => r.map((c, i) => (i < leftCols ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));

@@ -11,7 +11,7 @@ import * as dn from '../../index';
 import { writeFileAtomic } from '../../io/atomic';
 import { flag, intFlag, numFlag, OptionSpec, parseCommandArgs, str } from '../args';
 import { usageError } from '../errors';
-import { BatchSampler, Dataset, formatTable, loadData, nullIfNaN, pct } from '../experiment_common';
+import { BatchSampler, Dataset, formatTable, loadData, nullIfNaN, pct, timedStep } from '../experiment_common';
 import { buildModel } from '../model_dir';
 import { experimentNorms } from './experiment_norms';
 import { fmtInt, outputMode, Reporter } from '../progress';
@@ -184,15 +184,8 @@ export async function experiment(argv: string[]): Promise<number> {
       rep.startEpoch(runs.length + 1, 6, steps, false);
       for (let s = 1; s <= steps; s++) {
         batches.next();
-        const ts = performance.now();
-        let loss: number;
-        try {
-          loss = model.trainOnBatch(batches.x, batches.y);
-        } catch (e) {
-          if (!/finite|NaN|Infinity/i.test((e as Error).message)) throw e;
-          loss = NaN;
-        }
-        trainMs += performance.now() - ts;
+        const { loss, ms } = timedStep(model, batches);
+        trainMs += ms;
         stepsRun = s;
         if (!Number.isFinite(loss)) {
           diverged = true;

@@ -10,7 +10,7 @@ import * as dn from '../../index';
 import { writeFileAtomic } from '../../io/atomic';
 import { choiceFlag, flag, intFlag, numFlag, OptionSpec, parseCommandArgs, str } from '../args';
 import { usageError } from '../errors';
-import { BatchSampler, Dataset, formatTable, loadData, nullIfNaN, pct } from '../experiment_common';
+import { BatchSampler, Dataset, formatTable, loadData, nullIfNaN, pct, timedStep } from '../experiment_common';
 import { fmtInt, outputMode, Reporter } from '../progress';
 import { lineChartSvg } from '../svg';
 
@@ -213,15 +213,8 @@ export async function experimentNorms(argv: string[]): Promise<number> {
       let diverged = false;
       for (let s = 1; s <= steps; s++) {
         batches.next();
-        const ts = performance.now();
-        let loss: number;
-        try {
-          loss = model.trainOnBatch(batches.x, batches.y);
-        } catch (e) {
-          if (!/finite|NaN|Infinity/i.test((e as Error).message)) throw e;
-          loss = NaN;
-        }
-        trainMs += performance.now() - ts;
+        const { loss, ms } = timedStep(model, batches);
+        trainMs += ms;
         stepsRun = s;
         if (!Number.isFinite(loss)) {
           diverged = true;
