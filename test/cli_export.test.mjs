@@ -5,17 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { dn, runCli } from './helpers.mjs';
-import { maxAbsDiff, tmpDir } from './interop_helpers.mjs';
+import { loadOrt, maxAbsDiff, tmpDir } from './interop_helpers.mjs';
 import { decodeSafetensorsTyped } from '../dist/io/safetensors.js';
 
 const require = createRequire(import.meta.url);
-let ort;
-let ortError;
-try {
-  ort = require('onnxruntime-node');
-} catch (e) {
-  ortError = e;
-}
+const { ort, ortError } = loadOrt();
 const tf = require('@tensorflow/tfjs');
 tf.env().set('IS_TEST', true);
 

@@ -1,6 +1,7 @@
 // Shared by the interop suites: the layer configurations every format must round-trip, a small
 // model trained on the bundled MNIST, non-trivial batch-norm statistics and comparisons.
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
@@ -89,4 +90,13 @@ export function torchAvailable() {
   if (!fs.existsSync('/usr/bin/python3')) return false;
   const r = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8', timeout: 60000, env: pythonEnv() });
   return r.status === 0;
+}
+
+/** onnxruntime-node, or the reason it cannot load here ({ ort, ortError }). */
+export function loadOrt() {
+  try {
+    return { ort: createRequire(import.meta.url)('onnxruntime-node'), ortError: undefined };
+  } catch (e) {
+    return { ort: undefined, ortError: e };
+  }
 }

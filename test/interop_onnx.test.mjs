@@ -6,16 +6,10 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { dn, isa } from './helpers.mjs';
-import { CONFIGS, X, configModel, maxAbsDiff, mnistModel, pythonEnv, tmpDir } from './interop_helpers.mjs';
+import { CONFIGS, X, configModel, loadOrt, maxAbsDiff, mnistModel, pythonEnv, tmpDir } from './interop_helpers.mjs';
 
 const require = createRequire(import.meta.url);
-let ort;
-let ortError;
-try {
-  ort = require('onnxruntime-node');
-} catch (e) {
-  ortError = e;
-}
+const { ort, ortError } = loadOrt();
 
 async function runOnnx(bytes, x) {
   const session = await ort.InferenceSession.create(bytes);
