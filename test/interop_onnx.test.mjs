@@ -3,12 +3,10 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { dn, isa } from './helpers.mjs';
 import { CONFIGS, X, configModel, loadOrt, maxAbsDiff, mnistModel, pythonEnv, tmpDir } from './interop_helpers.mjs';
 
-const require = createRequire(import.meta.url);
 const { ort, ortError } = loadOrt();
 
 async function runOnnx(bytes, x) {
