@@ -16,6 +16,7 @@
 
 namespace densenorm_binding {
 Napi::Function DefineNet(Napi::Env env);
+void RegisterBf16(Napi::Env env, Napi::Object exports);  // bf16.cc
 
 namespace {
 using densenorm::Isa;
@@ -194,6 +195,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("fusionGroups", Napi::Function::New(env, FusionGroups));
   exports.Set("vocabulary", Napi::Function::New(env, Vocabulary));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
+  RegisterBf16(env, exports);
   exports.Set("NativeNet", DefineNet(env));
   return exports;
 }
