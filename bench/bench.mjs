@@ -521,6 +521,19 @@ function benchNormCost() {
   }
 }
 
+// bf16 mixed precision vs float32 (bench/bf16.mjs, its own process): GEMM at 1 thread, W2 step.
+function benchBf16() {
+  log('');
+  const p = spawnSync(process.execPath, [fileURLToPath(new URL('./bf16.mjs', import.meta.url)), ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8' });
+  if (p.status !== 0) {
+    log(`## bf16: failed: ${(p.stderr || '').trim().split('\n').pop()}`);
+    return;
+  }
+  const lines = p.stdout.trim().split('\n');
+  for (const l of lines.slice(0, -1)) log(l);
+  emit(JSON.parse(lines.at(-1)));
+}
+
 async function main() {
   try {
     await runBench();
@@ -738,6 +751,7 @@ async function runBench() {
   }
   native.setNumThreads(saved);
   benchNormCost();
+  benchBf16();
   if (torch.note) log(`torch: ${torch.note}`);
   if (ort.note) log(`onnxruntime-node: ${ort.note}`);
   log('façade = public API (model.trainOnBatch / model.predict, with its per-call validation); native = the same fused NativeNet called directly; W3 and GEMM rows are native only.');

@@ -54,6 +54,16 @@ describe('bench (quick mode)', function () {
         r.paired_native_step_ms > 0 && r.fit_over_step > 0), `fit ${wl}`).to.equal(true);
   });
 
+  it('reports the bf16 figure (GEMM shapes, W2 step on 1 and 2 threads, which path ran, the CPU)', () => {
+    const r = json.find((x) => x.figure === 'bf16');
+    expect(r, 'bf16 record').to.not.equal(undefined);
+    expect(r.gemm.map((g) => g.shape)).to.have.length(4);
+    expect(r.train.map((t) => t.threads)).to.deep.equal([1, 2]);
+    for (const g of [...r.gemm, ...r.train]) expect(g.speedup).to.be.above(0);
+    expect(typeof r.native).to.equal('boolean');
+    expect(r.cpu).to.be.a('string');
+  });
+
   it('reports each GEMM and W3 figure against a local peak measured around it', function () {
     // The test runs with machine limits on: the FMA probe builds with cc and runs before and after
     // every GEMM/W3 timing. Where no C compiler is available the bench skips the limits (and says
