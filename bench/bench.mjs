@@ -31,6 +31,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { cpuInfo, cpuHeader } from './cpu_info.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -62,9 +63,10 @@ const dn = require(path.join(root, 'dist', 'index.js'));
 const { native } = require(path.join(root, 'dist', 'native.js'));
 
 const records = [];
+let cpu = cpuInfo(); // the FMA peaks join it once the machine limits are measured
 let curRound; // the round being measured (1-based); undefined outside the rounds
 const emit = (rec) => {
-  const r = { bench: 'densenorm', quick: QUICK, ...(curRound ? { round: curRound } : {}), ...rec };
+  const r = { bench: 'densenorm', quick: QUICK, cpu_kind: cpu.kind, ...(curRound ? { round: curRound } : {}), ...rec };
   records.push(r);
   console.log(JSON.stringify(r));
 };
@@ -551,6 +553,9 @@ async function runBench() {
 
   // Measured once, before the rounds: machine limits and the GEMM table.
   const lim = machineLimits();
+  cpu = cpuInfo(lim.peak);
+  log(cpuHeader(cpu));
+  emit({ figure: 'cpu', ...cpu });
   const saved = be.threads;
   const gemm = {};
   for (const t of THREADS) {
