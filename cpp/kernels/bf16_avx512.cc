@@ -19,44 +19,6 @@ using Avx512Emu = EmuKernel<Avx512, 8, 2>;
 #define DN_BF16_NATIVE 1
 #define DN_TARGET_BF16 __attribute__((target("avx512bf16")))
 
-// Native layout: one dword per pair, the even element in the low half (VDPBF16PS's operand order).
-struct NativeLayout {
-  static constexpr size_t kPairFloats = 1;
-  static inline float pair(float even, float odd) {
-    const uint32_t u = static_cast<uint32_t>(round_bits(even)) |
-                       (static_cast<uint32_t>(round_bits(odd)) << 16);
-    float f;
-    std::memcpy(&f, &u, sizeof f);
-    return f;
-  }
-  static void pack_b_panel(bool tb, const float* B, size_t ldb, size_t k0, size_t kc, size_t j0,
-                           size_t nr_valid, size_t NR, float* out) {
-    const size_t kp = (kc + 1) / 2;
-    for (size_t p = 0; p < kp; ++p) {
-      const size_t ke = k0 + 2 * p;
-      const bool has_o = 2 * p + 1 < kc;
-      for (size_t j = 0; j < NR; ++j) {
-        const bool v = j < nr_valid;
-        out[p * NR + j] = pair(v ? at_b(tb, B, ldb, ke, j0 + j) : 0.0f,
-                               (v && has_o) ? at_b(tb, B, ldb, ke + 1, j0 + j) : 0.0f);
-      }
-    }
-  }
-  static void pack_a_panel(bool ta, const float* A, size_t lda, size_t i0, size_t mr_valid,
-                           size_t k0, size_t kc, size_t MR, float* out) {
-    const size_t kp = (kc + 1) / 2;
-    for (size_t p = 0; p < kp; ++p) {
-      const size_t ke = k0 + 2 * p;
-      const bool has_o = 2 * p + 1 < kc;
-      for (size_t i = 0; i < MR; ++i) {
-        const bool v = i < mr_valid;
-        out[p * MR + i] = pair(v ? at_a(ta, A, lda, i0 + i, ke) : 0.0f,
-                               (v && has_o) ? at_a(ta, A, lda, i0 + i, ke + 1) : 0.0f);
-      }
-    }
-  }
-};
-
 // 8x32: 16 zmm accumulators, 2 B vectors of 16 pairs, one broadcast pair per row.
 struct NativeKernel {
   static constexpr size_t NR = 32;

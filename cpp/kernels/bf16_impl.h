@@ -132,6 +132,76 @@ struct EmuKernel {
   }
 };
 
+// Native layout: one dword per pair, the even element in the low half (VDPBF16PS's operand order).
+struct NativeLayout {
+  static constexpr size_t kPairFloats = 1;
+  static inline float pair(float even, float odd) {
+    const uint32_t u = static_cast<uint32_t>(round_bits(even)) |
+                       (static_cast<uint32_t>(round_bits(odd)) << 16);
+    float f;
+    std::memcpy(&f, &u, sizeof f);
+    return f;
+  }
+  static void pack_b_panel(bool tb, const float* B, size_t ldb, size_t k0, size_t kc, size_t j0,
+                           size_t nr_valid, size_t NR, float* out) {
+    const size_t kp = (kc + 1) / 2;
+    for (size_t p = 0; p < kp; ++p) {
+      const size_t ke = k0 + 2 * p;
+      const bool has_o = 2 * p + 1 < kc;
+      for (size_t j = 0; j < NR; ++j) {
+        const bool v = j < nr_valid;
+        out[p * NR + j] = pair(v ? at_b(tb, B, ldb, ke, j0 + j) : 0.0f,
+                               (v && has_o) ? at_b(tb, B, ldb, ke + 1, j0 + j) : 0.0f);
+      }
+    }
+  }
+  static void pack_a_panel(bool ta, const float* A, size_t lda, size_t i0, size_t mr_valid,
+                           size_t k0, size_t kc, size_t MR, float* out) {
+    const size_t kp = (kc + 1) / 2;
+    for (size_t p = 0; p < kp; ++p) {
+      const size_t ke = k0 + 2 * p;
+      const bool has_o = 2 * p + 1 < kc;
+      for (size_t i = 0; i < MR; ++i) {
+        const bool v = i < mr_valid;
+        out[p * MR + i] = pair(v ? at_a(ta, A, lda, i0 + i, ke) : 0.0f,
+                               (v && has_o) ? at_a(ta, A, lda, i0 + i, ke + 1) : 0.0f);
+      }
+    }
+  }
+};
+
+
+// The native kernel's arithmetic on the native layout in plain C++: each dword widened to its two
+// bf16 halves (the odd one in the high half), then the two fp32 multiply-adds in VDPBF16PS's
+// order. Not a production path: the selftest runs it to check NativeLayout's packing and pair
+// order on CPUs that cannot run the instruction.
+template <size_t MR, size_t NR_>
+struct PairEmuKernel {
+  static constexpr size_t NR = NR_;
+  static void run(size_t kp, const float* a, const float* b, float* t) {
+    float acc[MR * NR];
+    for (size_t i = 0; i < MR * NR; ++i) acc[i] = 0.0f;
+    for (size_t p = 0; p < kp; ++p) {
+      for (size_t i = 0; i < MR; ++i) {
+        uint32_t ua;
+        std::memcpy(&ua, a + i, sizeof ua);
+        const float ao = widen(static_cast<uint16_t>(ua >> 16)), ae = widen(static_cast<uint16_t>(ua));
+        for (size_t j = 0; j < NR; ++j) {
+          uint32_t ub;
+          std::memcpy(&ub, b + j, sizeof ub);
+          float c = acc[i * NR + j];
+          c = c + ao * widen(static_cast<uint16_t>(ub >> 16));  // exact product: one rounding
+          c = c + ae * widen(static_cast<uint16_t>(ub));
+          acc[i * NR + j] = c;
+        }
+      }
+      a += MR;
+      b += NR;
+    }
+    for (size_t i = 0; i < MR * NR; ++i) t[i] = acc[i];
+  }
+};
+
 // Packed-B sizes (floats): per K block, ceil(N/NR) panels of kp pairs × PairFloats × NR.
 template <class L>
 static inline size_t block_floats(size_t kc, size_t N, size_t NR) {

@@ -1,5 +1,6 @@
 // The bf16 GEMM tables (densenorm/bf16.h) against the bit-level and double references on odd
-// shapes, every transpose, accumulate, bytes past C untouched; the prepacked entry; and the
+// shapes, every transpose, accumulate, bytes past C untouched; the prepacked entry; the native
+// layout under C++ pair arithmetic (its packing and pair order, runnable anywhere); and the
 // dispatch rule: the native VDPBF16PS table exists only when CPUID has AVX512_BF16. Called once
 // by selftest.cc's main.
 #include <cmath>
@@ -11,6 +12,19 @@
 #include "densenorm/bf16.h"
 #include "densenorm/kernels.h"
 #include "reference_bf16.h"
+
+// The native layout (NativeLayout) with the instruction's arithmetic in plain C++
+// (PairEmuKernel), so its packing and pair order are checked on CPUs without AVX512_BF16.
+#define DENSENORM_KERNEL_NS bf16test
+#include "../kernels/bf16_impl.h"
+namespace densenorm {
+namespace bf16test {
+namespace bf16 {
+using PairEmu = PairEmuKernel<8, 32>;
+}  // namespace bf16
+}  // namespace bf16test
+}  // namespace densenorm
+DENSENORM_DEFINE_BF16_GEMM(pairemu, NativeLayout, DENSENORM_KERNEL_NS::bf16::PairEmu, 8)
 
 namespace densenorm {
 
@@ -41,45 +55,57 @@ void test_bf16(size_t* pass, size_t* fail) {
               cpu_bf16 ? "has" : "lacks", bf16_native() ? "native VDPBF16PS" : "emulated");
   report(cpu_bf16 || (!bf16_native() && !kernels_bf16_for(Isa::avx512, true)),
          "native table absent without the CPUID bit", "dispatch", 0, 0, 0);
+  struct Entry {
+    const KernelTable* kt;
+    char name[40];
+  };
+  std::vector<Entry> tables;
   for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512})
-    for (bool native : {false, true}) {
-      const KernelTable* kt = kernels_bf16_for(isa, native);
-      if (!kt) continue;
-      char name[32];
-      std::snprintf(name, sizeof name, "%s/%s", isa_name(isa), native ? "native" : "emulated");
-      for (const auto& s : shapes)
-        for (int t = 0; t < 4; ++t)
-          for (bool acc : {false, true}) {
-            const size_t M = s[0], N = s[1], K = s[2];
-            const bool ta = t & 2, tb = t & 1;
-            const std::vector<float> A = rnd(M * K), B = rnd(K * N), C0 = rnd(M * N);
-            std::vector<float> C(M * N + 16, kSentinel), R(C0);
-            std::memcpy(C.data(), C0.data(), M * N * sizeof(float));
-            kt->gemm(ta, tb, M, N, K, A.data(), ta ? M : K, B.data(), tb ? K : N, C.data(), N, acc,
-                     nullptr);
-            ref::gemm_bf16_bits(ta, tb, M, N, K, A.data(), ta ? M : K, B.data(), tb ? K : N,
-                                R.data(), acc);
-            bool past = true;
-            for (size_t i = 0; i < 16; ++i) past = past && C[M * N + i] == kSentinel;
-            report(same_bits(C.data(), R.data(), M * N) && past, "bits vs reference", name, M, N, K);
-            std::vector<double> D(M * N);
-            ref::gemm_bf16_double(ta, tb, M, N, K, A.data(), ta ? M : K, B.data(), tb ? K : N,
-                                  C0.data(), acc, D.data());
-            double worst = 0;  // fp32 accumulation of K exact products: ~K·2^-24 of Σ|ab| <= K
-            for (size_t i = 0; i < M * N; ++i) worst = std::fmax(worst, std::fabs(C[i] - D[i]));
-            report(worst <= 1e-6 * (K + 1), "vs double", name, M, N, K);
-          }
-      // prepacked op(B) (inference) gives gemm's bits, from any NR-aligned column offset
-      const size_t M = 19, N = 3 * kt->gemm_nr + 5, K = 300;
-      const std::vector<float> A = rnd(M * K), B = rnd(K * N);
-      std::vector<float> BP(kt->gemm_packed_b_size(K, N)), C(M * N), P(M * N);
-      kt->gemm_pack_b(false, B.data(), N, K, N, BP.data());
-      kt->gemm(false, false, M, N, K, A.data(), K, B.data(), N, C.data(), N, false, nullptr);
-      const size_t j0 = kt->gemm_nr;
-      kt->gemm_prepacked(false, M, N - j0, K, A.data(), K, BP.data(), N, j0, P.data() + j0, N, false);
-      kt->gemm_prepacked(false, M, j0, K, A.data(), K, BP.data(), N, 0, P.data(), N, false);
-      report(same_bits(C.data(), P.data(), M * N), "prepacked", name, M, N, K);
-    }
+    for (bool native : {false, true})
+      if (const KernelTable* kt = kernels_bf16_for(isa, native)) {
+        tables.push_back({kt, {}});
+        std::snprintf(tables.back().name, sizeof tables.back().name, "%s/%s", isa_name(isa),
+                      native ? "native" : "emulated");
+      }
+  KernelTable pair_layout = *kernels_for(Isa::scalar);
+  densenorm_bf16_table_pairemu(&pair_layout);
+  tables.push_back({&pair_layout, "native layout, C++ pair arithmetic"});
+  for (const Entry& e : tables) {
+    const KernelTable* kt = e.kt;
+    const char* name = e.name;
+    for (const auto& s : shapes)
+      for (int t = 0; t < 4; ++t)
+        for (bool acc : {false, true}) {
+          const size_t M = s[0], N = s[1], K = s[2];
+          const bool ta = t & 2, tb = t & 1;
+          const std::vector<float> A = rnd(M * K), B = rnd(K * N), C0 = rnd(M * N);
+          std::vector<float> C(M * N + 16, kSentinel), R(C0);
+          std::memcpy(C.data(), C0.data(), M * N * sizeof(float));
+          kt->gemm(ta, tb, M, N, K, A.data(), ta ? M : K, B.data(), tb ? K : N, C.data(), N, acc,
+                   nullptr);
+          ref::gemm_bf16_bits(ta, tb, M, N, K, A.data(), ta ? M : K, B.data(), tb ? K : N,
+                              R.data(), acc);
+          bool past = true;
+          for (size_t i = 0; i < 16; ++i) past = past && C[M * N + i] == kSentinel;
+          report(same_bits(C.data(), R.data(), M * N) && past, "bits vs reference", name, M, N, K);
+          std::vector<double> D(M * N);
+          ref::gemm_bf16_double(ta, tb, M, N, K, A.data(), ta ? M : K, B.data(), tb ? K : N,
+                                C0.data(), acc, D.data());
+          double worst = 0;  // fp32 accumulation of K exact products: ~K·2^-24 of Σ|ab| <= K
+          for (size_t i = 0; i < M * N; ++i) worst = std::fmax(worst, std::fabs(C[i] - D[i]));
+          report(worst <= 1e-6 * (K + 1), "vs double", name, M, N, K);
+        }
+    // prepacked op(B) (inference) gives gemm's bits, from any NR-aligned column offset
+    const size_t M = 19, N = 3 * kt->gemm_nr + 5, K = 300;
+    const std::vector<float> A = rnd(M * K), B = rnd(K * N);
+    std::vector<float> BP(kt->gemm_packed_b_size(K, N)), C(M * N), P(M * N);
+    kt->gemm_pack_b(false, B.data(), N, K, N, BP.data());
+    kt->gemm(false, false, M, N, K, A.data(), K, B.data(), N, C.data(), N, false, nullptr);
+    const size_t j0 = kt->gemm_nr;
+    kt->gemm_prepacked(false, M, N - j0, K, A.data(), K, BP.data(), N, j0, P.data() + j0, N, false);
+    kt->gemm_prepacked(false, M, j0, K, A.data(), K, BP.data(), N, 0, P.data(), N, false);
+    report(same_bits(C.data(), P.data(), M * N), "prepacked", name, M, N, K);
+  }
 }
 
 }  // namespace densenorm
