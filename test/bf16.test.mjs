@@ -7,6 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { gemmRef, randomArray, rng } from './reference.mjs';
 import { gemmBf16Ref, roundBf16 } from './bf16_reference.mjs';
+import { runCli } from './helpers.mjs';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const { native } = require('../dist/native.js');
@@ -271,5 +275,33 @@ describe('gradients in mixed_bfloat16', () => {
       }
     }
     expect(checked).to.be.above(20);
+  });
+});
+
+describe('CLI: densenorm train --precision, densenorm info', () => {
+  let dir;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dn-bf16-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('--precision bf16 trains in mixed_bfloat16 and records it; another value is a usage error', async function () {
+    this.timeout(60000);
+    const r = await runCli(dir, ['train', '--precision', 'bf16', '--epochs', '1', '--layers', '32', '--seed', '1', '--out', 'm']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/mixed_bfloat16/);
+    expect(r.stdout).to.match(/test accuracy (\d+\.\d+)%/);
+    expect(Number(r.stdout.match(/test accuracy (\d+\.\d+)%/)[1])).to.be.above(80);
+    const pre = JSON.parse(fs.readFileSync(path.join(dir, 'm', 'preprocessing.json'), 'utf8'));
+    expect(pre.training.precision).to.equal('mixed_bfloat16');
+    const bad = await runCli(dir, ['train', '--precision', 'fp16', '--epochs', '1']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/--precision expects fp32 \| bf16, got "fp16"/);
+  });
+
+  it('info says whether mixed_bfloat16 runs avx512_bf16 natively', async () => {
+    const r = await runCli(dir, ['info']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(info.native ? /^bf16: +native \(avx512_bf16\)$/m : /^bf16: +emulated \(/m);
+    const j = JSON.parse((await runCli(dir, ['info', '--json'])).stdout);
+    expect(j.bf16).to.deep.equal({ avx512Bf16: info.cpu, native: info.native });
   });
 });
