@@ -223,6 +223,8 @@ describe("compile({ precision: 'mixed_bfloat16' })", () => {
     } finally {
       native.setPackedInference(null);
     }
+    // one row alone (the streaming path, split by K blocks on 2 threads) gives its bits in the batch
+    sameBits(bfModel.predict(dn.tensor(xTest.data.subarray(3 * 784, 4 * 784), [1, 784])).data, a.subarray(30, 40), 'row 3 alone');
   });
 });
 
