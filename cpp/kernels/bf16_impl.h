@@ -39,14 +39,18 @@ constexpr size_t kBf16MC = 96;   // a multiple of kStatRows and of every MR
 
 static inline size_t mins(size_t a, size_t b) { return a < b ? a : b; }
 
-// fp32 → bf16 bits, RNE; denormals → signed zero; NaN → quiet NaN (VCVTNEPS2BF16).
+// fp32 → bf16 bits, RNE; denormals → signed zero; NaN → quiet NaN (VCVTNEPS2BF16). Branch-free,
+// so the packing loops vectorize.
+static inline uint32_t round_u32(uint32_t u) {
+  const uint32_t rne = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  const uint32_t nan = (u | 0x00400000u) & 0xffff0000u;
+  const uint32_t r = (u & 0x7fffffffu) > 0x7f800000u ? nan : rne;
+  return (u & 0x7f800000u) == 0 ? (u & 0x80000000u) : r;
+}
 static inline uint16_t round_bits(float x) {
   uint32_t u;
   std::memcpy(&u, &x, sizeof u);
-  if ((u & 0x7f800000u) == 0) return static_cast<uint16_t>((u >> 16) & 0x8000u);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>(u >> 16);
+  return static_cast<uint16_t>(round_u32(u) >> 16);
 }
 static inline float widen(uint16_t h) {
   const uint32_t u = static_cast<uint32_t>(h) << 16;
@@ -54,7 +58,14 @@ static inline float widen(uint16_t h) {
   std::memcpy(&f, &u, sizeof f);
   return f;
 }
-static inline float round_f(float x) { return widen(round_bits(x)); }
+static inline float round_f(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  u = round_u32(u);
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
 
 // op(A)(i,k) and op(B)(k,j) of the row-major inputs.
 static inline float at_a(bool ta, const float* A, size_t lda, size_t i, size_t k) {
@@ -71,6 +82,29 @@ struct EmuLayout {
   static void pack_b_panel(bool tb, const float* B, size_t ldb, size_t k0, size_t kc, size_t j0,
                            size_t nr_valid, size_t NR, float* out) {
     const size_t kp = (kc + 1) / 2;
+    if (!tb && nr_valid == NR) {  // whole panel of a row-major B: contiguous rows
+      for (size_t p = 0; p < kp; ++p) {
+        float* odd = out + p * 2 * NR;
+        float* even = odd + NR;
+        const float* re = B + (k0 + 2 * p) * ldb + j0;
+        for (size_t j = 0; j < NR; ++j) even[j] = round_f(re[j]);
+        if (2 * p + 1 < kc)
+          for (size_t j = 0; j < NR; ++j) odd[j] = round_f(re[ldb + j]);
+        else
+          for (size_t j = 0; j < NR; ++j) odd[j] = 0.0f;
+      }
+      return;
+    }
+    if (tb && nr_valid == NR && kc % 2 == 0) {  // whole panel of Bᵀ: each column a contiguous row
+      for (size_t j = 0; j < NR; ++j) {
+        const float* col = B + (j0 + j) * ldb + k0;
+        for (size_t p = 0; p < kp; ++p) {
+          out[p * 2 * NR + j] = round_f(col[2 * p + 1]);
+          out[p * 2 * NR + NR + j] = round_f(col[2 * p]);
+        }
+      }
+      return;
+    }
     for (size_t p = 0; p < kp; ++p) {
       float* odd = out + p * 2 * NR;
       float* even = odd + NR;
@@ -87,6 +121,27 @@ struct EmuLayout {
   static void pack_a_panel(bool ta, const float* A, size_t lda, size_t i0, size_t mr_valid,
                            size_t k0, size_t kc, size_t MR, float* out) {
     const size_t kp = (kc + 1) / 2;
+    if (mr_valid == MR && kc % 2 == 0) {  // whole panel, no odd tail
+      if (ta) {  // op(A) = Aᵀ: for each k, MR contiguous rows
+        for (size_t p = 0; p < kp; ++p) {
+          const float* re = A + (k0 + 2 * p) * lda + i0;
+          float* o = out + p * 2 * MR;
+          for (size_t i = 0; i < MR; ++i) {
+            o[2 * i] = round_f(re[lda + i]);
+            o[2 * i + 1] = round_f(re[i]);
+          }
+        }
+      } else {  // each row of A: contiguous pairs
+        for (size_t i = 0; i < MR; ++i) {
+          const float* row = A + (i0 + i) * lda + k0;
+          for (size_t p = 0; p < kp; ++p) {
+            out[p * 2 * MR + 2 * i] = round_f(row[2 * p + 1]);
+            out[p * 2 * MR + 2 * i + 1] = round_f(row[2 * p]);
+          }
+        }
+      }
+      return;
+    }
     for (size_t p = 0; p < kp; ++p) {
       float* o = out + p * 2 * MR;
       const size_t ke = k0 + 2 * p, ko = ke + 1;
