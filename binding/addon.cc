@@ -16,6 +16,8 @@
 
 namespace densenorm_binding {
 Napi::Function DefineNet(Napi::Env env);
+Napi::Function DefineQuantizedNet(Napi::Env env);  // int8_wrap.cc
+Napi::Value Int8Info(const Napi::CallbackInfo& info);
 
 namespace {
 using densenorm::Isa;
@@ -195,6 +197,8 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("vocabulary", Napi::Function::New(env, Vocabulary));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
   exports.Set("NativeNet", DefineNet(env));
+  exports.Set("QuantizedNet", DefineQuantizedNet(env));
+  exports.Set("int8Info", Napi::Function::New(env, Int8Info));
   return exports;
 }
 
