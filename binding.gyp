@@ -59,6 +59,16 @@
       }]],
     },
     {
+      'target_name': 'densenorm_kernels_vnni',
+      'type': 'static_library',
+      'conditions': [['dn_x64==1', {
+        'sources': ['<!@(node scripts/sources.js kernels_vnni --gyp)'],
+        'cflags_cc': ['<!@(node scripts/sources.js flags vnni gcc)'],
+        'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['<!@(node scripts/sources.js flags vnni gcc)'] },
+        'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['<!@(node scripts/sources.js flags vnni msvc)'] } },
+      }]],
+    },
+    {
       'target_name': 'densenorm',
       'sources': [
         '<!@(node scripts/sources.js ops --gyp)',
@@ -67,7 +77,7 @@
       'include_dirs': ['<!(node -p "require(\'node-addon-api\').include_dir")'],
       # As CMakeLists.txt: C++ exceptions, std::exceptions become JS Errors.
       'defines': ['NODE_ADDON_API_DISABLE_DEPRECATED', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_CPP_EXCEPTIONS_ALL'],
-      'dependencies': ['densenorm_core', 'densenorm_kernels_avx2', 'densenorm_kernels_avx512'],
+      'dependencies': ['densenorm_core', 'densenorm_kernels_avx2', 'densenorm_kernels_avx512', 'densenorm_kernels_vnni'],
       'conditions': [
         ['OS!="win"', { 'libraries': ['-lpthread'] }],
       ],

@@ -7,7 +7,9 @@ import './layers';
 import { native } from './native';
 import { checkPositiveInt } from './validate';
 import { Sequential, SequentialArgs } from './models/sequential';
-import { loadModel as load } from './models/load';
+import { loadAnyModel as load } from './models/load';
+import { QuantizedModel } from './models/quantized_model';
+import { cpuFlag } from './util/cpu_flags';
 
 export { Tensor, TensorLike, tensor } from './tensor';
 export * as layers from './layers';
@@ -28,6 +30,8 @@ export { Regularizer, RegularizerSpec, RegularizerConfig } from './regularizers'
 export type { SaveOptions, SaveFormat } from './models/save';
 export { Sequential, SequentialArgs, CompileArgs, FitArgs, History, Logs, Callbacks, FitParams, EvaluateResult, Dataset, DatasetBatch, FitDatasetArgs } from './models/sequential';
 export { LossName } from './losses';
+export { QuantizedModel } from './models/quantized_model';
+export type { QuantizeArgs } from './models/quantize';
 export { ActivationName } from './activations';
 
 /** A new, empty (or pre-filled) Sequential model. */
@@ -39,8 +43,15 @@ export function sequential(args?: SequentialArgs): Sequential {
  * Loads a model written by model.save(dir), or a TensorFlow.js layers model (its directory or its
  * model.json; weights in weights.bin or groupN-shardKofM.bin shards).
  */
-export function loadModel(path: string): Promise<Sequential> {
+/** A saved model: a Sequential, or a QuantizedModel for a directory model.quantize(...).save wrote. */
+export function loadModel(path: string): Promise<Sequential | QuantizedModel> {
   return load(path);
+}
+
+/** Which low-precision paths this CPU runs natively, and the int8 kernel path in use. */
+export function lowPrecisionInfo(): { int8Path: string; vnni: boolean; avx512bf16: boolean } {
+  const i = native.int8Info();
+  return { int8Path: i.path, vnni: i.vnni, avx512bf16: cpuFlag('avx512_bf16') };
 }
 
 /** The kernel path in use ('scalar' | 'avx2' | 'avx512') and the native thread count. */

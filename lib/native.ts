@@ -118,6 +118,38 @@ export interface NativeNet {
 }
 
 export type IsaName = 'scalar' | 'avx2' | 'avx512';
+export type Int8PathName = 'scalar' | 'avx2' | 'avx512' | 'avx512_vnni';
+
+/** One int8 Dense: u8 input (zero point zeroPointIn) times s8 weights [in × out], int32 sums. */
+export interface NativeQuantizedLayer {
+  in: number;
+  out: number;
+  weights: Int8Array;
+  /** inputScale · weightScale[n] */
+  mult: Float32Array;
+  bias: Float32Array;
+  zeroPointIn: number;
+  relu: boolean;
+  /** Hidden layers: 1 / the next input's scale, and its zero point (the last layer writes fp32). */
+  outInv: number;
+  outZeroPoint: number;
+}
+
+export interface NativeQuantizedSpec {
+  /** Forces a path (tests, benches); default the process's (int8Info().path). */
+  path?: Int8PathName;
+  inputInv: number;
+  inputZeroPoint: number;
+  layers: NativeQuantizedLayer[];
+}
+
+export interface NativeQuantizedNet {
+  readonly path: Int8PathName;
+  predict(x: Float32Array, rows: number, out: Float32Array): void;
+  predictAsync(x: Float32Array, rows: number, out: Float32Array): Promise<void>;
+  /** Layer 0 alone on u8 input [rows × in padded to 4] (kernel tests, benches). */
+  layer0(a: Uint8Array, rows: number, out: Uint8Array | Float32Array): void;
+}
 
 export interface NativeBackend {
   isa: IsaName;
@@ -183,6 +215,10 @@ export interface NativeAddon {
     part?: Float32Array,
   ): void;
   NativeNet: new (spec: NativeNetSpec) => NativeNet;
+  /** The int8 inference chain (cpp/include/densenorm/quantized.h). */
+  QuantizedNet: new (spec: NativeQuantizedSpec) => NativeQuantizedNet;
+  /** The int8 path this process runs, whether the CPU has AVX512_VNNI, and every path it can run. */
+  int8Info(): { path: Int8PathName; vnni: boolean; available: Int8PathName[] };
 }
 
 function load(): NativeAddon {

@@ -103,7 +103,9 @@ export async function loadModelDir(dir: string): Promise<{ model: dn.Sequential;
   if (!st.isDirectory()) throw new CliError(`${dir}: is a file, expected a model directory (written by densenorm train --out DIR)`);
   let model: dn.Sequential;
   try {
-    model = await dn.loadModel(dir);
+    const m = await dn.loadModel(dir);
+    if (!(m instanceof dn.Sequential)) throw new Error(`${dir}: is an int8 quantized model; load it with dn.loadModel in a program`);
+    model = m;
   } catch (e) {
     throw new CliError((e as Error).message);
   }

@@ -20,15 +20,15 @@ export interface DecodedTensor {
   data: Float32Array;
 }
 
-/** A tensor of one of the dtypes PyTorch state dicts hold here: F32 weights, I64 counters (num_batches_tracked), F64. */
+/** A tensor of one of the dtypes PyTorch state dicts hold here: F32 weights, I64 counters (num_batches_tracked), F64; I8 for int8 models. */
 export interface TypedTensor {
   name: string;
-  dtype: 'F32' | 'F64' | 'I64';
+  dtype: 'F32' | 'F64' | 'I64' | 'I8';
   shape: number[];
-  data: Float32Array | Float64Array | BigInt64Array;
+  data: Float32Array | Float64Array | BigInt64Array | Int8Array;
 }
 
-const DTYPE_BYTES: Record<TypedTensor['dtype'], number> = { F32: 4, F64: 8, I64: 8 };
+const DTYPE_BYTES: Record<TypedTensor['dtype'], number> = { F32: 4, F64: 8, I64: 8, I8: 1 };
 
 /** Same cap as the reference implementation: a larger header is hostile or corrupt. */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -60,8 +60,8 @@ export function encodeSafetensors(tensors: readonly (NamedTensor | TypedTensor)[
     if (seen.has(t.name)) throw rangeError('a unique tensor name', `${arg}.name`, t.name);
     seen.add(t.name);
     const dtype: TypedTensor['dtype'] = 'dtype' in t && t.dtype !== undefined ? t.dtype : 'F32';
-    const Arr = dtype === 'F32' ? Float32Array : dtype === 'F64' ? Float64Array : dtype === 'I64' ? BigInt64Array : undefined;
-    if (Arr === undefined) throw rangeError('"F32", "F64" or "I64"', `${arg}.dtype`, dtype);
+    const Arr = dtype === 'F32' ? Float32Array : dtype === 'F64' ? Float64Array : dtype === 'I64' ? BigInt64Array : dtype === 'I8' ? Int8Array : undefined;
+    if (Arr === undefined) throw rangeError('"F32", "F64", "I64" or "I8"', `${arg}.dtype`, dtype);
     if (!(t.data instanceof Arr)) throw typeError(`a ${Arr.name}`, `${arg}.data`, t.data);
     const shape: unknown = t.shape;
     if (!Array.isArray(shape)) throw typeError('an array of non-negative integers', `${arg}.shape`, shape);
@@ -90,7 +90,7 @@ export function encodeSafetensors(tensors: readonly (NamedTensor | TypedTensor)[
   let pos = 8 + headerLen;
   for (const t of tensors) {
     const d = t.data;
-    if (LITTLE_ENDIAN_HOST) {
+    if (LITTLE_ENDIAN_HOST || d instanceof Int8Array) {
       out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), pos);
     } else if (d instanceof Float32Array) {
       for (let i = 0; i < d.length; i++) out.writeFloatLE(d[i], pos + 4 * i);
@@ -132,6 +132,14 @@ export function decodeSafetensorsTyped(
   source?: string,
 ): { tensors: Map<string, TypedTensor>; metadata: Record<string, string> } {
   return decodeTyped(buf, ['F32', 'F64', 'I64'], source);
+}
+
+/** F32 and I8 tensors (an int8 quantized model's weights.safetensors). */
+export function decodeSafetensorsInt8(
+  buf: Buffer | Uint8Array,
+  source?: string,
+): { tensors: Map<string, TypedTensor>; metadata: Record<string, string> } {
+  return decodeTyped(buf, ['F32', 'I8'], source);
 }
 
 function decodeTyped(
@@ -227,16 +235,16 @@ function decodeTyped(
   const out = new Map<string, TypedTensor>();
   for (const e of entries) {
     const n = (e.end - e.start) / DTYPE_BYTES[e.dtype];
-    const data = e.dtype === 'F32' ? new Float32Array(n) : e.dtype === 'F64' ? new Float64Array(n) : new BigInt64Array(n);
+    const data = e.dtype === 'F32' ? new Float32Array(n) : e.dtype === 'F64' ? new Float64Array(n) : e.dtype === 'I8' ? new Int8Array(n) : new BigInt64Array(n);
     const src = buf.subarray(dataStart + e.start, dataStart + e.end);
-    if (LITTLE_ENDIAN_HOST) {
+    if (LITTLE_ENDIAN_HOST || data instanceof Int8Array) {
       new Uint8Array(data.buffer).set(src);
     } else {
       const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
       for (let i = 0; i < n; i++) {
         if (data instanceof Float32Array) data[i] = dv.getFloat32(4 * i, true);
         else if (data instanceof Float64Array) data[i] = dv.getFloat64(8 * i, true);
-        else data[i] = dv.getBigInt64(8 * i, true);
+        else (data as BigInt64Array)[i] = dv.getBigInt64(8 * i, true);
       }
     }
     out.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, data });

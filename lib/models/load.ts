@@ -12,6 +12,8 @@ import { isTfjsModelJson, readJsonFile, readTfjsModel } from '../io/tfjs_format'
 import { MAX_MODEL_PARAMS } from '../limits';
 import { checkString } from '../validate';
 import { Sequential } from './sequential';
+import { isInt8ModelJson, readInt8Model } from '../io/int8_files';
+import { QuantizedModel } from './quantized_model';
 
 /**
  * What p holds: a tfjs layers model (a JSON file, or a directory whose model.json has
@@ -28,6 +30,19 @@ async function resolveModel(p: string): Promise<{ tfjs: boolean; dir: string }> 
   const json = await readJsonFile(file).catch(() => undefined);
   if (st.isFile() && (json as { format?: unknown } | undefined)?.format === FORMAT) return { tfjs: false, dir: path.dirname(p) };
   return { tfjs: st.isFile() || isTfjsModelJson(json), dir: p };
+}
+
+/** A Sequential, or a QuantizedModel when the directory holds an int8 model (model.quantize(...).save). */
+export async function loadAnyModel(p: string): Promise<Sequential | QuantizedModel> {
+  checkString('path', p);
+  const st = await fs.promises.stat(p).catch(() => undefined);
+  const dir = st?.isFile() ? path.dirname(p) : p;
+  const json = st ? await readJsonFile(path.join(dir, MODEL_FILE)).catch(() => undefined) : undefined;
+  if (isInt8ModelJson(json)) {
+    const a = await readInt8Model(dir);
+    return new QuantizedModel({ name: a.name, inputDim: a.inputDim, layers: a.layers, loss: a.loss, metrics: a.metrics });
+  }
+  return loadModel(p);
 }
 
 export async function loadModel(p: string): Promise<Sequential> {

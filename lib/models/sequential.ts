@@ -21,6 +21,9 @@ import { evaluateChunks, predictChunks, predictChunksAsync } from './inference';
 import { printSummary } from './summary';
 import { saveModel, SaveOptions } from './save';
 import { readTorchWeights } from './torch_weights';
+import { foldedLayers, foldLayers } from './fold';
+import { QuantizeArgs, quantizeLayers } from './quantize';
+import { QuantizedModel } from './quantized_model';
 
 import { Dataset, FitDatasetArgs, StepBatch, batchParts, evaluateDataset, fitDatasetLoop, isValidationPair, parseFitDatasetArgs } from './fit_dataset';
 
@@ -456,6 +459,31 @@ export class Sequential {
     const apply = await readTorchWeights(this, path, options);
     this.notFitting('loadWeights');
     apply();
+  }
+
+  /**
+   * An fp32 inference copy with every batch norm folded into a Dense (fold.ts says how): Dense and
+   * Activation layers only, compiled with this model's loss and accuracy when this one is compiled.
+   */
+  foldBatchNorm(): Sequential {
+    this.notFitting('foldBatchNorm', true);
+    const inputDim = this.inputDim;
+    if (inputDim === undefined) throw new Error('Cannot fold a model whose input size is unknown; give the first layer an inputShape or fit it first');
+    const m = new Sequential({ name: `${this.name}_folded`, layers: foldedLayers(foldLayers(this._layers, inputDim), inputDim) });
+    if (this.compiled) m.compile({ optimizer: 'sgd', loss: this.compiled.loss, metrics: this.compiled.accuracy ? ['accuracy'] : [] });
+    return m;
+  }
+
+  /**
+   * An int8 inference model: batch norm folded, per-channel s8 weights, u8 activations scaled from
+   * calibrationData (rows like the inputs it will see), int32 accumulation.
+   */
+  quantize(args: QuantizeArgs): QuantizedModel {
+    this.notFitting('quantize', true);
+    const inputDim = this.inputDim;
+    if (inputDim === undefined) throw new Error('Cannot quantize a model whose input size is unknown; give the first layer an inputShape or fit it first');
+    const layers = quantizeLayers(this._layers, inputDim, args);
+    return new QuantizedModel({ name: `${this.name}_int8`, inputDim, layers, loss: this.compiled?.loss, metrics: this.compiled?.accuracy ? ['accuracy'] : [] });
   }
 
   /** Frees the native graph now (it is rebuilt if the model is used again). */

@@ -42,7 +42,9 @@ export async function exportModel(argv: string[]): Promise<number> {
   if (path.resolve(out) === path.resolve(dir)) throw usageError('densenorm export: --out must differ from --model');
   let model: dn.Sequential;
   try {
-    model = await dn.loadModel(dir);
+    const m = await dn.loadModel(dir);
+    if (!(m instanceof dn.Sequential)) throw new Error(`${dir}: is an int8 quantized model, which has no ${format} export`);
+    model = m;
   } catch (e) {
     throw new CliError((e as Error).message);
   }
