@@ -37,11 +37,7 @@ export interface CompileArgs {
   loss: string;
   /** ['accuracy'] (or ['acc']) adds accuracy to logs and history as `acc`. */
   metrics?: string[];
-  /**
-   * Keras's dtype policy: 'float32' (default) or 'mixed_bfloat16' (every Dense GEMM, forward and
-   * backward, on bf16-rounded operands with fp32 accumulation; weights, optimizer state, batch-norm
-   * statistics, loss and update stay fp32).
-   */
+  /** Keras's dtype policy: 'float32' (default) or 'mixed_bfloat16' (bf16 GEMM operands, fp32 everything else; README). */
   precision?: Precision;
 }
 
