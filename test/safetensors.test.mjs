@@ -74,7 +74,7 @@ describe('safetensors', () => {
     expect(Array.from(t.get('w').data)).to.deep.equal([1.5, -2]);
     expectModelFileError(() => decodeSafetensors(buf), /has dtype a string "I64"; only "F32" is supported/);
     expect(() => encodeSafetensors([{ name: 'n', dtype: 'I64', shape: [1], data: new Float32Array(1) }])).to.throw(TypeError, /BigInt64Array/);
-    expect(() => encodeSafetensors([{ name: 'n', dtype: 'BF16', shape: [1], data: new Float32Array(1) }])).to.throw(RangeError, /"F32", "F64" or "I64"/);
+    expect(() => encodeSafetensors([{ name: 'n', dtype: 'BF16', shape: [1], data: new Float32Array(1) }])).to.throw(RangeError, /"F32", "F64", "I64" or "I8"/);
   });
 
   it('validates encoder input', () => {
