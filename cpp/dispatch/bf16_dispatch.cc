@@ -128,8 +128,14 @@ bool bf16_native() {
 
 const KernelTable& kernels_bf16() {
   if (bf16_native()) return tables().native;
-  const KernelTable* t = kernels_bf16_for(kernels().isa, false);
-  return t ? *t : tables().emu[0];
+  if (const KernelTable* t = kernels_bf16_for(kernels().isa, false)) return *t;
+  // An ISA without its own bf16 instantiation: its table with the scalar bf16 GEMM entries.
+  static const KernelTable fallback = [] {
+    KernelTable t = kernels();
+    densenorm_bf16_table_scalar(&t);
+    return t;
+  }();
+  return fallback;
 }
 
 }  // namespace densenorm
