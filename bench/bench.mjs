@@ -733,6 +733,7 @@ async function runBench() {
     log(`t=${t}: W3 fused forward / bare GEMM (alternating in each round) = ${fmt(vs, 3)}×${range(vsR, 3)}; W3 fwd ${fmt(fwd.gflops, 1)} GFLOP/s (${pcts(fwd)}), ` +
         `fwd+bwd ${fmt(fb.gflops, 1)} GFLOP/s (${pcts(fb)}); ` +
         `W2 batch-1 inference ${fmt(inf1.median_ms)} ms vs weights÷L3-read ${fmt(rounds[0].per[t].inf[1].bound, 3)} ms` +
+        (rounds[0].per[t].inf[1].bound && inf1.median_ms ? ` (${fmt(100 * rounds[0].per[t].inf[1].bound / inf1.median_ms, 1)}% of the L3 read bandwidth)` : '') +
         `${R > 1 ? ` (medians over ${R} rounds)` : ''}`);
     emit({ figure: 'w3_over_rounds', workload: 'W3-dense-bn-big', threads: t, rounds: R,
       fused_over_bare_gemm: vs === undefined ? undefined : +vs.toFixed(3), fused_over_bare_gemm_per_round: vsR,
