@@ -24,6 +24,8 @@ namespace densenorm {
 const KernelTable* densenorm_kernel_table_emu16();
 // selftest_row_norm.cc
 void test_row_norm(const KernelTable& kt, size_t* pass, size_t* fail);
+// selftest_int8.cc
+void test_int8(size_t* pass, size_t* fail);
 }
 
 namespace {
@@ -551,6 +553,7 @@ int main() {
     std::printf("emu16: %zu cases\n", g_pass + g_fail - before);
   }
   test_threaded_gemm();
+  test_int8(&g_pass, &g_fail);
   std::printf("%zu passed, %zu failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }
