@@ -31,6 +31,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { cpuInfo, cpuHeader } from './cpu_info.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -62,9 +63,10 @@ const dn = require(path.join(root, 'dist', 'index.js'));
 const { native } = require(path.join(root, 'dist', 'native.js'));
 
 const records = [];
+let cpu = cpuInfo(); // the FMA peaks join it once the machine limits are measured
 let curRound; // the round being measured (1-based); undefined outside the rounds
 const emit = (rec) => {
-  const r = { bench: 'densenorm', quick: QUICK, ...(curRound ? { round: curRound } : {}), ...rec };
+  const r = { bench: 'densenorm', quick: QUICK, cpu_kind: cpu.kind, ...(curRound ? { round: curRound } : {}), ...rec };
   records.push(r);
   console.log(JSON.stringify(r));
 };
@@ -536,6 +538,19 @@ function benchNormCost() {
   }
 }
 
+// bf16 mixed precision vs float32 (bench/bf16.mjs, its own process): GEMM at 1 thread, W2 step.
+function benchBf16() {
+  log('');
+  const p = spawnSync(process.execPath, [fileURLToPath(new URL('./bf16.mjs', import.meta.url)), ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8' });
+  if (p.status !== 0) {
+    log(`## bf16: failed: ${(p.stderr || '').trim().split('\n').pop()}`);
+    return;
+  }
+  const lines = p.stdout.trim().split('\n');
+  for (const l of lines.slice(0, -1)) log(l);
+  emit(JSON.parse(lines.at(-1)));
+}
+
 async function main() {
   try {
     await runBench();
@@ -553,6 +568,9 @@ async function runBench() {
 
   // Measured once, before the rounds: machine limits and the GEMM table.
   const lim = machineLimits();
+  cpu = cpuInfo(lim.peak);
+  log(cpuHeader(cpu));
+  emit({ figure: 'cpu', ...cpu });
   const saved = be.threads;
   const gemm = {};
   for (const t of THREADS) {
@@ -754,6 +772,7 @@ async function runBench() {
   native.setNumThreads(saved);
   benchNormCost();
   benchInt8();
+  benchBf16();
   if (torch.note) log(`torch: ${torch.note}`);
   if (ort.note) log(`onnxruntime-node: ${ort.note}`);
   log('façade = public API (model.trainOnBatch / model.predict, with its per-call validation); native = the same fused NativeNet called directly; W3 and GEMM rows are native only.');

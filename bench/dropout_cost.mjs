@@ -4,6 +4,7 @@
 //   node bench/dropout_cost.mjs [rounds=21] [steps=8]
 import { createRequire } from 'node:module';
 import { WORKLOADS, batchData, buildModel } from './workloads.mjs';
+import { cpuInfo } from './cpu_info.mjs';
 const require = createRequire(import.meta.url);
 const dn = require('../dist/index.js');
 const [rounds = 21, steps = 8] = process.argv.slice(2).map(Number);
@@ -29,7 +30,7 @@ for (let r = 0; r < rounds; r++) {
 const med = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 const q = (a, f) => [...a].sort((p, r) => p - r)[Math.floor((a.length - 1) * f)];
 console.log(JSON.stringify({
-  cpu: require('node:os').cpus()[0].model, isa: dn.backend().isa, threads: dn.backend().threads,
+  cpu: require('node:os').cpus()[0].model, cpu_kind: cpuInfo().kind, isa: dn.backend().isa, threads: dn.backend().threads,
   rounds, steps, W2_ms: +med(ms.W2).toFixed(2), W2d_ms: +med(ms.W2d).toFixed(2),
   ratio_median: +med(ratios).toFixed(4), ratio_q25: +q(ratios, 0.25).toFixed(4), ratio_q75: +q(ratios, 0.75).toFixed(4),
 }));

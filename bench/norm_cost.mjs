@@ -4,6 +4,7 @@
 // prints the medians of the per-round ratios norm / BN for predict and for a training step.
 //   node bench/norm_cost.mjs [rounds=21] [steps=8] [layer|group|rms] [features=1024] [batch=256]
 import { createRequire } from 'node:module';
+import { cpuInfo } from './cpu_info.mjs';
 const require = createRequire(import.meta.url);
 const dn = require('../dist/index.js');
 const args = process.argv.slice(2);
@@ -39,7 +40,7 @@ const modes = {
 };
 const med = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 const q = (a, f) => [...a].sort((p, r) => p - r)[Math.floor((a.length - 1) * f)];
-const out = { cpu: require('node:os').cpus()[0].model, isa: dn.backend().isa, threads: dn.backend().threads, norm: kind, batch: B, features: F, rounds, steps };
+const out = { cpu: require('node:os').cpus()[0].model, cpu_kind: cpuInfo().kind, isa: dn.backend().isa, threads: dn.backend().threads, norm: kind, batch: B, features: F, rounds, steps };
 for (const [mode, make] of Object.entries(modes)) {
   const a = make(bn), b = make(other);
   for (let i = 0; i < WARMUP; i++) { time(a); time(b); }

@@ -16,6 +16,7 @@
 
 namespace densenorm_binding {
 Napi::Function DefineNet(Napi::Env env);
+void RegisterBf16(Napi::Env env, Napi::Object exports);  // bf16.cc
 Napi::Function DefineQuantizedNet(Napi::Env env);  // int8_wrap.cc
 Napi::Value Int8Info(const Napi::CallbackInfo& info);
 
@@ -196,6 +197,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("fusionGroups", Napi::Function::New(env, FusionGroups));
   exports.Set("vocabulary", Napi::Function::New(env, Vocabulary));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
+  RegisterBf16(env, exports);
   exports.Set("NativeNet", DefineNet(env));
   exports.Set("QuantizedNet", DefineQuantizedNet(env));
   exports.Set("int8Info", Napi::Function::New(env, Int8Info));

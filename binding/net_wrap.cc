@@ -149,6 +149,12 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     net_ = Net::create(ops, in_features, fuse, static_cast<densenorm::Loss>(loss), std::move(params),
                        opt, &st);
     if (!net_) throw_status(env, st);
+    Napi::Value pv = spec.Get("precision");
+    if (!pv.IsUndefined()) {
+      if (!pv.IsString()) throw Napi::TypeError::New(env, "Expected spec.precision to be a string");
+      st = net_->set_precision(pv.As<Napi::String>().Utf8Value());
+      if (!st.ok()) throw_status(env, st);
+    }
     Napi::Value mv = spec.Get("metrics");
     if (!mv.IsUndefined()) {
       st = net_->set_metrics(to_names(mv, "spec.metrics"));

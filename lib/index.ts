@@ -24,6 +24,7 @@ export { setSeed } from './random';
 export { DensenormError, DensenormErrorCode } from './errors';
 export { Layer, LayerWeight, Dense, BatchNormalization, Activation, Dropout, LayerNormalization, GroupNormalization } from './layers';
 export { Optimizer, SGD, Adam, RMSprop } from './optimizers';
+export { Precision, PRECISIONS, bf16Support } from './precision';
 export type { LearningRateSchedule, ScheduleConfig } from './optimizers/schedules';
 export { Regularizer, RegularizerSpec, RegularizerConfig } from './regularizers';
 export type { SaveOptions, SaveFormat } from './models/save';

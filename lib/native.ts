@@ -63,6 +63,8 @@ export interface NativeNetSpec {
   loss: number;
   optimizer: NativeOptimizerSpec;
   params: NativeParamSlot[];
+  /** 'float32' (default) or 'mixed_bfloat16'. */
+  precision?: string;
 }
 
 export interface StepResult {
@@ -194,6 +196,24 @@ export interface NativeAddon {
   fusionGroups(ops: NativeOp[], fuse?: boolean): number[][];
   /** Native failures that are not argument errors are thrown as `new errorClass(message, code)`. */
   setErrorClass(errorClass: new (message: string, code: DensenormErrorCode) => Error): void;
+  /** AVX512_BF16: whether the CPU has it, whether mixed_bfloat16 runs it here (else the emulation), a DENSENORM_BF16 error. */
+  bf16Info(): { cpu: boolean; native: boolean; error: string | null };
+  /** The bf16 GEMM (gemm's arguments after path): isa null = the threaded driver on the active bf16 table. */
+  gemmBf16(
+    isa: IsaName | null,
+    path: 'emulate' | 'native' | null,
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    A: Float32Array,
+    B: Float32Array,
+    C: Float32Array,
+    accumulate: boolean,
+    shift?: Float32Array,
+    part?: Float32Array,
+  ): void;
   NativeNet: new (spec: NativeNetSpec) => NativeNet;
   /** The int8 inference chain (cpp/include/densenorm/quantized.h). */
   QuantizedNet: new (spec: NativeQuantizedSpec) => NativeQuantizedNet;

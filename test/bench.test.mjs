@@ -2,6 +2,8 @@
 // no torch) and check it prints the table and a JSON line for every figure; then the same with two
 // interleaved rounds. Timings are never asserted.
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -52,6 +54,28 @@ describe('bench (quick mode)', function () {
     for (const wl of ['W1-bn-paper-mnist', 'W2-mlp-wide'])
       expect(json.some((r) => r.figure === 'fit' && r.workload === wl && r.api === 'model.fit' && r.median_ms > 0 &&
         r.paired_native_step_ms > 0 && r.fit_over_step > 0), `fit ${wl}`).to.equal(true);
+  });
+
+  it('reports the bf16 figure (GEMM shapes, W2 step on 1 and 2 threads, which path ran, the CPU)', () => {
+    const r = json.find((x) => x.figure === 'bf16');
+    expect(r, 'bf16 record').to.not.equal(undefined);
+    expect(r.gemm.map((g) => g.shape)).to.have.length(4);
+    expect(r.train.map((t) => t.threads)).to.deep.equal([1, 2]);
+    for (const g of [...r.gemm, ...r.train]) expect(g.speedup).to.be.above(0);
+    expect(typeof r.native).to.equal('boolean');
+    expect(r.cpu).to.be.a('string');
+  });
+
+  it('names the CPU kind in the header and on every JSON line', () => {
+    const cpu = json.find((r) => r.figure === 'cpu');
+    expect(cpu, 'a cpu record').to.be.an('object');
+    expect(out).to.match(/^# cpu: .+ — /m);
+    for (const r of json.filter((x) => x.bench === 'densenorm')) expect(r.cpu_kind, JSON.stringify(r)).to.equal(cpu.kind);
+    if (fs.existsSync('/proc/cpuinfo')) expect(cpu.vendor).to.be.a('string').and.not.equal('');
+    if (fs.existsSync('/sys/devices/system/cpu/cpu0/cache/index0')) expect(cpu.l1d_bytes).to.be.above(0);
+    // The two FMA peaks are there whenever the machine limits ran on an AVX-512 machine.
+    const peaks = json.filter((r) => r.figure === 'machine' && r.what === 'peak_fma' && r.threads === 1);
+    for (const p of peaks) expect(cpu[`fma_${p.isa}_1t_gflops`]).to.equal(p.gflops);
   });
 
   it('reports each GEMM and W3 figure against a local peak measured around it', function () {
@@ -128,5 +152,47 @@ describe('bench (quick mode, 2 interleaved rounds)', function () {
     }
     expect(out).to.include('W3 fused forward / bare GEMM');
     expect(out).to.include('median over 2 rounds');
+  });
+});
+
+describe('bench CPU description (bench/cpu_info.mjs)', () => {
+  let ci;
+  before(async () => {
+    ci = await import(path.join(root, 'bench', 'cpu_info.mjs'));
+  });
+
+  it('reads vendor, family and model of the first processor from /proc/cpuinfo text', () => {
+    const amd = 'processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC 9R14\n\n' +
+      'processor\t: 1\nvendor_id\t: Other\ncpu family\t: 1\nmodel\t\t: 2\n';
+    expect(ci.parseCpuinfo(amd)).to.deep.include({ vendor: 'AuthenticAMD', family: 25, model: 17, name: 'AMD EPYC 9R14' });
+    const arm = 'processor\t: 0\nBogoMIPS\t: 50.00\nCPU implementer\t: 0x41\nCPU part\t: 0xd0c\n';
+    expect(ci.parseCpuinfo(arm)).to.deep.include({ vendor: '0x41', model: '0xd0c' });
+  });
+
+  it('reads data and unified cache sizes per level, skipping instruction caches', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dn-cache-'));
+    try {
+      const mk = (i, level, type, size) => {
+        fs.mkdirSync(path.join(dir, `index${i}`));
+        for (const [f, v] of Object.entries({ level, type, size })) fs.writeFileSync(path.join(dir, `index${i}`, f), `${v}\n`);
+      };
+      mk(0, 1, 'Data', '32K');
+      mk(1, 1, 'Instruction', '64K');
+      mk(2, 2, 'Unified', '1024K');
+      mk(3, 3, 'Unified', '32M');
+      expect(ci.cacheSizes(dir)).to.deep.equal({ l1d: 32768, l2: 1048576, l3: 32 * 1048576 });
+      expect(ci.cacheSizes(path.join(dir, 'missing'))).to.deep.equal({});
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('adds both 1-thread FMA peaks and their ratio when given, and says them in the header', () => {
+    const info = ci.cpuInfo({ avx2: { 1: 114, 2: 220 }, avx512: { 1: 114.5, 2: 221 } });
+    expect(info.fma_avx2_1t_gflops).to.equal(114);
+    expect(info.fma_avx512_1t_gflops).to.equal(114.5);
+    expect(info.fma_avx512_over_avx2).to.equal(1);
+    expect(ci.cpuHeader(info)).to.include('avx2 114, avx512 114.5').and.include('AVX-512 : AVX2 = 1');
+    expect(ci.cpuInfo({}).fma_avx2_1t_gflops).to.equal(undefined);
   });
 });

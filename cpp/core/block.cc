@@ -178,10 +178,10 @@ void forward_parts(const KernelTable& K, const BlockSpec& s, BlockBuffers& w, fl
     };
     const ColsDone* done = fused ? &bn_cols : fused_infer ? &infer_cols : nullptr;
     if (packed_kernel)
-      gemm_prepacked(false, B, n, s.in, X, s.in, packed_kernel, w.bn_in.data(), n, done);
+      gemm_prepacked(false, B, n, s.in, X, s.in, packed_kernel, w.bn_in.data(), n, done, &K);
     else
       gemm(false, false, B, n, s.in, X, s.in, s.kernel, n, w.bn_in.data(), n, false,
-           stats_in_gemm ? &gs : nullptr, done);
+           stats_in_gemm ? &gs : nullptr, done, &K);
     fused = fused || fused_infer;
     const float* shift = (s.bias && !skip_bias && !fused_infer) ? s.bias : nullptr;
     if (shift || (s.pre_act != Act::linear && elementwise(s.pre_act)))
@@ -331,7 +331,7 @@ void block_backward(const KernelTable& K, const BlockSpec& s, BlockBuffers& w, S
   // dW = Xᵀ·dZ (+ the bias gradient) and dX = dZ·Wᵀ; alone: on the calling thread only.
   auto weight_grads = [&](bool alone) {
     if (alone) K.gemm(true, false, s.in, n, B, X, s.in, d, n, s.grad_kernel, n, false, nullptr);
-    else gemm(true, false, s.in, n, B, X, s.in, d, n, s.grad_kernel, n, false);
+    else gemm(true, false, s.in, n, B, X, s.in, d, n, s.grad_kernel, n, false, nullptr, nullptr, &K);
     if (!s.grad_bias) return;
     if (skip_bias) std::memset(s.grad_bias, 0, n * sizeof(float));
     else if (alone) K.col_sum(d, B, n, n, s.grad_bias);
@@ -339,7 +339,7 @@ void block_backward(const KernelTable& K, const BlockSpec& s, BlockBuffers& w, S
   };
   auto input_grad = [&](bool alone) {
     if (alone) K.gemm(false, true, B, s.in, n, d, n, s.kernel, n, target, s.in, false, nullptr);
-    else gemm(false, true, B, s.in, n, d, n, s.kernel, n, target, s.in, false);
+    else gemm(false, true, B, s.in, n, d, n, s.kernel, n, target, s.in, false, nullptr, nullptr, &K);
   };
   if (!s.kernel) {
     if (target) copy_rows(d, target, B * n);
@@ -357,7 +357,7 @@ void block_backward(const KernelTable& K, const BlockSpec& s, BlockBuffers& w, S
 void block_bn_input(const KernelTable& K, const BlockSpec& s, const float* X, size_t B, float* A) {
   const size_t F = s.out;
   if (s.kernel) {
-    gemm(false, false, B, F, s.in, X, s.in, s.kernel, F, A, F, false);
+    gemm(false, false, B, F, s.in, X, s.in, s.kernel, F, A, F, false, nullptr, nullptr, &K);
     if (s.bias || (s.pre_act != Act::linear && elementwise(s.pre_act)))
       threaded::scale_shift_act(K, A, B, F, F, nullptr, s.bias,
                                 elementwise(s.pre_act) ? s.pre_act : Act::linear, A, F);

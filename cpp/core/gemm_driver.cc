@@ -138,8 +138,8 @@ void set_gemm_team_policy(size_t min_rows_per_thread, size_t max_cols_per_thread
 
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A, size_t lda,
           const float* B, size_t ldb, float* C, size_t ldc, bool accumulate,
-          const GemmColStats* stats, const ColsDone* cols_done) {
-  const KernelTable& kt = kernels();
+          const GemmColStats* stats, const ColsDone* cols_done, const KernelTable* table) {
+  const KernelTable& kt = table ? *table : kernels();
   if (M == 0 || N == 0) return;
 
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
@@ -250,8 +250,9 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float*
 }
 
 void gemm_prepacked(bool trans_a, size_t M, size_t N, size_t K, const float* A, size_t lda,
-                    const float* BP, float* C, size_t ldc, const ColsDone* cols_done) {
-  const KernelTable& kt = kernels();
+                    const float* BP, float* C, size_t ldc, const ColsDone* cols_done,
+                    const KernelTable* table) {
+  const KernelTable& kt = table ? *table : kernels();
   if (M == 0 || N == 0) return;
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
   size_t nt = static_cast<size_t>(num_threads());

@@ -175,7 +175,7 @@ Status Net::check_batch(size_t batch, Mode mode) const {
 
 void Net::forward(Workspace& ws, const float* x, size_t B, Mode mode, size_t upto,
                   bool keep_logits, uint64_t step) {
-  const KernelTable& K = kernels();
+  const KernelTable& K = gemm_kernels();
   ensure(ws, B, mode == Mode::kTraining);
   const size_t last = blocks_.size() - 1;
   for (size_t k = 0; k < upto; ++k) {
@@ -185,7 +185,7 @@ void Net::forward(Workspace& ws, const float* x, size_t B, Mode mode, size_t upt
     std::shared_ptr<std::vector<float>> hold;  // keeps the packed copy alive for this call
     if (s.kernel && mode == Mode::kInference && B > PackedWeights::kMinRows &&
         packed_inference_enabled())
-      hold = packed_->get(k, s.kernel, s.in, s.out, &packed);
+      hold = packed_->get(k, s.kernel, s.in, s.out, &packed, K);
     block_forward(K, s, ws.b[k], ws.scratch.stat_part.data(), X, B, mode,
                   k == last && keep_logits, packed, step);
   }
@@ -193,7 +193,7 @@ void Net::forward(Workspace& ws, const float* x, size_t B, Mode mode, size_t upt
 
 void Net::backward(Workspace& ws, const float* x, size_t B, float* cur, bool dy_is_logits,
                    float* dx, uint64_t step) {
-  const KernelTable& K = kernels();
+  const KernelTable& K = gemm_kernels();
   const size_t last = blocks_.size() - 1;
   StepScratch& sc = ws.scratch;
   for (size_t k = blocks_.size(); k-- > 0;) {

@@ -16,6 +16,8 @@
 
 namespace densenorm {
 
+struct KernelTable;
+
 class PackedWeights {
  public:
   static constexpr size_t kMinRows = 8;  // fewer rows stream B unpacked
@@ -25,8 +27,10 @@ class PackedWeights {
   // A snapshot of slot k's packed copy of kernel [in × out] (packing it first if the weights
   // changed); the returned buffer stays alive while the caller uses *data, whatever other
   // threads do meanwhile.
+  // table: whose gemm_pack_b layout (kernels() or densenorm/bf16.h's); a slot packed for
+  // another table is repacked.
   std::shared_ptr<std::vector<float>> get(size_t k, const float* kernel, size_t in, size_t out,
-                                          const float** data);
+                                          const float** data, const KernelTable& table);
   void changed() { version_.fetch_add(1, std::memory_order_acq_rel); }
 
  private:
@@ -34,6 +38,7 @@ class PackedWeights {
     std::shared_ptr<std::vector<float>> buf;  // over-allocated for 64-byte alignment
     const float* data = nullptr;              // aligned, inside buf
     uint64_t version = ~uint64_t{0};
+    const KernelTable* table = nullptr;  // whose layout buf holds
   };
   std::vector<Slot> slots_;
   std::mutex mu_;

@@ -13,7 +13,7 @@ namespace densenorm {
 Status Net::recalibrate(const float* x, size_t n, size_t batch_size) {
   if (n < 2) return Status::Invalid("Expected at least 2 rows for x but received " + std::to_string(n));
   if (batch_size == 0) return Status::Invalid("Expected a positive batchSize but received 0");
-  const KernelTable& K = kernels();
+  const KernelTable& K = gemm_kernels();
   Workspace& ws = *recal_ws_;
   for (size_t k = 0; k < blocks_.size(); ++k) {
     BlockSpec& s = blocks_[k];

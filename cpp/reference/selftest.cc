@@ -26,6 +26,8 @@ const KernelTable* densenorm_kernel_table_emu16();
 void test_row_norm(const KernelTable& kt, size_t* pass, size_t* fail);
 // selftest_int8.cc
 void test_int8(size_t* pass, size_t* fail);
+// selftest_bf16.cc: the bf16 GEMM tables (emulated on every ISA, native where the CPU has it)
+void test_bf16(size_t* pass, size_t* fail);
 }
 
 namespace {
@@ -554,6 +556,11 @@ int main() {
   }
   test_threaded_gemm();
   test_int8(&g_pass, &g_fail);
+  {
+    const size_t before = g_pass + g_fail;
+    test_bf16(&g_pass, &g_fail);
+    std::printf("bf16: %zu cases\n", g_pass + g_fail - before);
+  }
   std::printf("%zu passed, %zu failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }

@@ -1,6 +1,6 @@
 /**
  * `densenorm train`'s training-loop flags turned into the library's objects: --l2, --early-stopping,
- * --lr-schedule, --class-weight and --metrics (the model and data flags are in train.ts).
+ * --lr-schedule, --class-weight, --metrics and --precision (the model and data flags are in train.ts).
  */
 import * as dn from '../index';
 import { choiceFlag, intFlag, numFlag, str, Values } from './args';
@@ -12,6 +12,7 @@ export const LOOP_OPTIONS = {
   'lr-schedule': { type: 'string' },
   'class-weight': { type: 'string' },
   metrics: { type: 'string' },
+  precision: { type: 'string' },
 } as const;
 
 export const LOOP_HELP = `  --l2 X                   L2 penalty l2·Σw² on every Dense kernel (default 0: none)
@@ -22,7 +23,9 @@ export const LOOP_HELP = `  --l2 X                   L2 penalty l2·Σw² on eve
                            without improvement); default: a constant rate
   --class-weight balanced  weigh each class n / (classes · n_class) in the loss (classification)
   --metrics a,b            extra metrics: binaryAccuracy, categoricalAccuracy, precision, recall,
-                           auc, mae, mse (reported per epoch and kept in history.json)`;
+                           auc, mae, mse (reported per epoch and kept in history.json)
+  --precision fp32|bf16    bf16: compile precision 'mixed_bfloat16' (bf16 GEMMs with fp32
+                           accumulation, fp32 weights and update); default fp32`;
 
 export interface LoopSettings {
   l2: number;
@@ -33,6 +36,8 @@ export interface LoopSettings {
   /** The optimizer's learning rate: the base rate, or a schedule of it. */
   learningRate: number | dn.LearningRateSchedule;
   schedule: string;
+  /** compile's dtype policy (--precision). */
+  precision: 'float32' | 'mixed_bfloat16';
 }
 
 export interface LoopContext {
@@ -76,7 +81,8 @@ export function loopSettings(values: Values, c: LoopContext): LoopSettings {
   }
   const m = str(values, 'metrics');
   const metrics = m === undefined ? [] : m.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  return { l2, metrics, callbacks, classWeight, learningRate, schedule };
+  const precision = choiceFlag(values, 'precision', 'fp32', ['fp32', 'bf16'] as const) === 'bf16' ? 'mixed_bfloat16' : 'float32';
+  return { l2, metrics, callbacks, classWeight, learningRate, schedule, precision };
 }
 
 /** scikit-learn's "balanced": n / (classes · n_c) for each class present. */

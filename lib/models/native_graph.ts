@@ -8,12 +8,14 @@ import type { LossName } from '../losses';
 import type { NativeMetric } from '../metrics';
 import type { Optimizer } from '../optimizers/optimizer';
 import type { Regularizer } from '../regularizers';
+import type { Precision } from '../precision';
 
 /** The compile settings a native graph is built for. */
 export interface GraphSettings {
   optimizer: Optimizer;
   loss: LossName;
   metrics?: readonly NativeMetric[];
+  precision?: Precision;
 }
 
 export class NativeGraph {
@@ -29,7 +31,7 @@ export class NativeGraph {
    */
   get(layers: readonly Layer[], inputDim: number, settings: GraphSettings | undefined): NativeNet {
     const key = layers.map((l) => `${l.name}:${l.trainable}`).join('|') + `#${settings ? settings.loss : '-'}` +
-      `#${settings?.metrics?.map((m) => m.native).join(',') ?? ''}`;
+      `#${settings?.metrics?.map((m) => m.native).join(',') ?? ''}#${settings?.precision ?? 'float32'}`;
     if (this.net && key === this.key) {
       // weights written through the API since the last call: inference's packed kernels are stale
       const v = weightsVersionSum(layers);
@@ -104,6 +106,7 @@ export function nativeNetSpec(
     optimizer: settings ? settings.optimizer.nativeSpec() : { type: 0, learningRate: 0 },
     params,
     metrics: settings?.metrics?.map((m) => m.native) ?? [],
+    ...(settings?.precision && settings.precision !== 'float32' ? { precision: settings.precision } : {}),
   };
 }
 

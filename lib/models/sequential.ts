@@ -12,6 +12,7 @@ import { LossName, checkLoss } from '../losses';
 import { Tensor, TensorLike, toTensor2D } from '../tensor';
 import { Rng, globalRng, identityOrder } from '../random';
 import { checkObject, checkUnknownKeys, typeError } from '../validate';
+import { Precision, checkPrecision } from '../precision';
 import { fusedLayerGroups, NativeGraph } from './native_graph';
 import { FitArgs, History, epochRun, hasTrainableBatchNorm, parseFitArgs, planBatches, runEpoch, trainEpochs } from './training';
 import { PREDICT_CHUNK, checkFinite, checkTrainRows, holdOut, inferenceChunk, maxRowsPerCall, sampleWeights, targetTensor, weightValues } from './inputs';
@@ -36,6 +37,12 @@ export interface CompileArgs {
   loss: string;
   /** ['accuracy'] (or ['acc']) adds accuracy to logs and history as `acc`. */
   metrics?: string[];
+  /**
+   * Keras's dtype policy: 'float32' (default) or 'mixed_bfloat16' (every Dense GEMM, forward and
+   * backward, on bf16-rounded operands with fp32 accumulation; weights, optimizer state, batch-norm
+   * statistics, loss and update stay fp32).
+   */
+  precision?: Precision;
 }
 
 export interface EvaluateResult {
@@ -55,6 +62,7 @@ interface Compiled {
   loss: LossName;
   accuracy: boolean;
   metrics: readonly NativeMetric[];
+  precision: Precision;
 }
 
 let modelCounter = 0;
@@ -138,12 +146,13 @@ export class Sequential {
 
   compile(args: CompileArgs): void {
     const a = checkObject('compile args', args);
-    checkUnknownKeys('compile args', a, ['optimizer', 'loss', 'metrics']);
+    checkUnknownKeys('compile args', a, ['optimizer', 'loss', 'metrics', 'precision']);
     if (this.fitting) throw new Error('Cannot compile while fit() is running');
     const optimizer = getOptimizer(a.optimizer, 'optimizer');
     const loss = checkLoss(a.loss, 'loss');
     const metrics = parseMetrics(a.metrics);
-    this.compiled = { optimizer, loss, accuracy: metrics.accuracy, metrics: metrics.native };
+    const precision = checkPrecision(a.precision, 'precision');
+    this.compiled = { optimizer, loss, accuracy: metrics.accuracy, metrics: metrics.native, precision };
     this.invalidate();
   }
 

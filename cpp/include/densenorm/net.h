@@ -22,6 +22,7 @@ struct Workspace;      // core/net_workspace.h
 class PackedWeights;   // core/packed_weights.h
 class StepTuner;       // core/step_tuner.h
 struct OptimizerPiece; // core/optimizer.h
+struct KernelTable;    // densenorm/kernels.h
 struct MetricDef;      // core/metrics.h
 
 class Net {
@@ -70,6 +71,12 @@ class Net {
   // Replaces every BN layer's moving statistics by the exact statistics of its input over all of
   // x (layer by layer, earlier layers already recalibrated, inference mode).
   Status recalibrate(const float* x, size_t n, size_t batch_size);
+
+  // Keras's dtype policy: "float32" (the default) or "mixed_bfloat16" (every GEMM, forward and
+  // backward, on bf16-rounded operands with fp32 accumulation: densenorm/bf16.h; weights,
+  // optimizer state, statistics, loss and update stay fp32). Anything else is an error.
+  Status set_precision(const std::string& name);
+  const char* precision() const { return bf16_ ? "mixed_bfloat16" : "float32"; }
 
   // A finite rate >= 0 for the next steps; anything else is an error and changes nothing.
   Status set_learning_rate(float lr);
@@ -124,6 +131,9 @@ class Net {
   size_t max_width_ = 0;
   std::unique_ptr<PackedWeights> packed_;
   std::unique_ptr<StepTuner> tuner_;
+  bool bf16_ = false;
+  // The table the blocks run on: kernels(), or its bf16-GEMM variant under mixed_bfloat16.
+  const KernelTable& gemm_kernels() const;
 };
 
 // Whether train_step measures pool against one thread (Net::step_threading): 1 on, 0 off (always

@@ -60,16 +60,18 @@ void set_gemm_team_policy(size_t min_rows_per_thread, size_t max_cols_per_thread
 // spread over the pool after the product. Ranges may run concurrently, and differ with the
 // thread count: the callback must give every column the same result whatever range it comes in
 // (core/net.cc: batch statistics, scale/shift and activation, per feature).
+// table (nullable: kernels()): whose gemm entries run (densenorm/bf16.h's in mixed_bfloat16).
 using ColsDone = std::function<void(size_t j0, size_t j1)>;
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
           const float* A, size_t lda, const float* B, size_t ldb,
           float* C, size_t ldc, bool accumulate, const GemmColStats* stats = nullptr,
-          const ColsDone* cols_done = nullptr);
+          const ColsDone* cols_done = nullptr, const KernelTable* table = nullptr);
 
 // C[M×N] = op(A) · op(B) with op(B) pre-packed by kernels().gemm_pack_b (K×N, the active table's
 // layout): threaded like gemm's column/row grid, same bits as gemm on the unpacked op(B). Net
 // uses it from 9 rows; fewer rows stream B on gemm's own path, which never packs.
 void gemm_prepacked(bool trans_a, size_t M, size_t N, size_t K, const float* A, size_t lda,
-                    const float* BP, float* C, size_t ldc, const ColsDone* cols_done = nullptr);
+                    const float* BP, float* C, size_t ldc, const ColsDone* cols_done = nullptr,
+                    const KernelTable* table = nullptr);
 
 }  // namespace densenorm

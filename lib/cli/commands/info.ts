@@ -11,7 +11,7 @@ export const INFO_OPTIONS: OptionSpec = {
 export const INFO_HELP = `Usage: densenorm info [--model DIR] [--json]
 
 Prints the densenorm version, the active kernel ISA (scalar | avx2 | avx512), the native
-thread count, and with --model the summary of a saved model and what it was trained on.`;
+thread count, whether mixed_bfloat16 runs avx512_bf16 natively, and with --model the summary of a saved model and what it was trained on.`;
 
 export async function info(argv: string[]): Promise<number> {
   const values = parseCommandArgs('info', argv, INFO_OPTIONS);
@@ -24,7 +24,7 @@ export async function info(argv: string[]): Promise<number> {
   const loaded = dir === undefined ? undefined : await loadModelDir(dir);
   if (flag(values, 'json')) {
     const lp = dn.lowPrecisionInfo();
-    const o: Record<string, unknown> = { version: dn.version, isa: b.isa, threads: b.threads, int8: lp.int8Path, avx512Vnni: lp.vnni, avx512Bf16: lp.avx512bf16, node: process.version, platform: `${process.platform}-${process.arch}` };
+    const o: Record<string, unknown> = { version: dn.version, isa: b.isa, threads: b.threads, int8: lp.int8Path, avx512Vnni: lp.vnni, avx512Bf16: lp.avx512bf16, node: process.version, platform: `${process.platform}-${process.arch}`, bf16: dn.bf16Support() };
     if (loaded) {
       o.model = {
         dir,
@@ -45,6 +45,8 @@ export async function info(argv: string[]): Promise<number> {
   console.log(`densenorm ${dn.version}`);
   console.log(`isa:       ${b.isa}`);
   console.log(`threads:   ${b.threads}`);
+  const bf = dn.bf16Support();
+  console.log(`bf16:      ${bf.native ? 'native (avx512_bf16)' : `emulated (${bf.avx512Bf16 ? 'avx512_bf16 present but not used' : 'no avx512_bf16 on this CPU'})`}`);
   const lp = dn.lowPrecisionInfo();
   console.log(`int8:      ${lp.int8Path} kernels (avx512_vnni ${lp.vnni ? 'yes' : 'no'}); avx512_bf16 ${lp.avx512bf16 ? 'yes' : 'no'}`);
   console.log(`node:      ${process.version} (${process.platform}-${process.arch})`);

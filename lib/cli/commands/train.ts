@@ -249,7 +249,7 @@ export async function train(argv: string[]): Promise<number> {
   const arch: Architecture = { inputDim: data.cols, hidden, activation, batchNorm, bnPosition, outputs: data.outputs, task: data.task, dropout, l2: loop.l2 };
   const model = buildModel(arch);
   try {
-    model.compile({ optimizer, loss: classify ? 'sparseCategoricalCrossentropy' : 'meanSquaredError', metrics: [...(classify ? ['accuracy'] : []), ...loop.metrics] });
+    model.compile({ optimizer, loss: classify ? 'sparseCategoricalCrossentropy' : 'meanSquaredError', metrics: [...(classify ? ['accuracy'] : []), ...loop.metrics], precision: loop.precision });
   } catch (e) {
     if (e instanceof RangeError || e instanceof TypeError) throw usageError(`--metrics: ${e.message}`);
     throw e;
@@ -262,7 +262,7 @@ export async function train(argv: string[]): Promise<number> {
   rep.human(`data: ${data.description}`);
   rep.human(
     `model: ${shape} (${activation}, ${bnText}) · ${fmtInt(model.countParams())} params · ${optimizerName} lr ${optimizer.learningRate}` +
-      `${dropout > 0 ? ` · dropout ${dropout}` : ''} · batch ${batchSize} · ${epochs} epoch${epochs === 1 ? '' : 's'}`,
+      `${dropout > 0 ? ` · dropout ${dropout}` : ''}${loop.precision === 'float32' ? '' : ` · ${loop.precision}`} · batch ${batchSize} · ${epochs} epoch${epochs === 1 ? '' : 's'}`,
   );
   if (verbose) model.summary((l) => rep.human(l));
 
@@ -385,6 +385,7 @@ export async function train(argv: string[]): Promise<number> {
         architecture: { hidden, activation, batchNorm, bnPosition, dropout },
         optimizer: optimizerName,
         learningRate: optimizer.learningRate,
+        ...(loop.precision === 'float32' ? {} : { precision: loop.precision }),
         momentum,
         epochs,
         epochsCompleted: epochsDone,
