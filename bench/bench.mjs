@@ -504,6 +504,21 @@ function overRounds(list) {
 }
 const peerTag = (r) => `t=${r.threads}${r.peer.includes('passive') ? ' passive' : ''}`;
 
+// int8 inference (bench/int8.mjs, its own process): int8 GEMM vs fp32 at 1024³ on one thread and
+// W2 inference int8 vs fp32 densenorm and onnxruntime-node (fp32 and dynamically quantized).
+function benchInt8() {
+  log('');
+  const p = spawnSync(process.execPath, [fileURLToPath(new URL('./int8.mjs', import.meta.url)), ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (p.status !== 0) {
+    log(`int8 bench failed: ${(p.stderr || '').trim().split('\n').pop()}`);
+    return;
+  }
+  for (const l of p.stdout.trim().split('\n')) {
+    if (l.startsWith('{')) records.push(JSON.parse(l));
+    log(l);
+  }
+}
+
 // Layer/group normalization against batch norm in the same Dense(1024) block at batch 256
 // (bench/norm_cost.mjs: paired, alternating rounds in one process; issue bound 1.10).
 function benchNormCost() {
@@ -757,6 +772,7 @@ async function runBench() {
   }
   native.setNumThreads(saved);
   benchNormCost();
+  benchInt8();
   benchBf16();
   if (torch.note) log(`torch: ${torch.note}`);
   if (ort.note) log(`onnxruntime-node: ${ort.note}`);

@@ -148,7 +148,7 @@ struct Avx512Common {
 };
 
 struct Avx512Wide : Avx512Common {
-  static constexpr size_t KS = 2, MR = 4, NV = 4;
+  static constexpr size_t KS = 2, MR = 8, NV = 2;
   static constexpr bool kWide = true;
   using BElem = int16_t;
   using AElem = int16_t;
@@ -163,7 +163,8 @@ struct Avx512Wide : Avx512Common {
 
 #if defined(__AVX512VNNI__)
 struct Vnni512 : Avx512Common {
-  static constexpr size_t KS = 4, MR = 4, NV = 4;
+  // 8 rows × 2 blocks: the 32-column weight panel (K·32 bytes) stays in L1 over the row tiles.
+  static constexpr size_t KS = 4, MR = 8, NV = 2;
   static constexpr bool kWide = false;
   using BElem = int8_t;
   using AElem = uint8_t;
@@ -249,6 +250,15 @@ void tile_nv(size_t nv, const QGemm& g, const typename P::AElem* A, size_t lda, 
   tile<P, R, 1>(g, A, lda, i0, jb);
 }
 
+// A tile of r < MR rows (the bottom edge): the instance with exactly r rows.
+template <class P, size_t R>
+void tile_rows(size_t r, size_t nv, const QGemm& g, const typename P::AElem* A, size_t i0, size_t jb) {
+  if constexpr (R > 1) {
+    if (r < R) return tile_rows<P, R - 1>(r, nv, g, A, i0, jb);
+  }
+  tile_nv<P, R>(nv, g, A, g.lda, i0, jb);
+}
+
 template <class P>
 void gemm(const QGemm& g, const int16_t* a16, size_t m0, size_t m1, size_t b0, size_t b1) {
   const typename P::AElem* A;
@@ -259,12 +269,7 @@ void gemm(const QGemm& g, const int16_t* a16, size_t m0, size_t m1, size_t b0, s
     const size_t nv = b1 - jb < P::NV ? b1 - jb : P::NV;
     size_t i = m0;
     for (; i + P::MR <= m1; i += P::MR) tile_nv<P, P::MR>(nv, g, A, g.lda, i, jb);
-    switch (m1 - i) {
-      case 3: tile_nv<P, 3>(nv, g, A, g.lda, i, jb); break;
-      case 2: tile_nv<P, 2>(nv, g, A, g.lda, i, jb); break;
-      case 1: tile_nv<P, 1>(nv, g, A, g.lda, i, jb); break;
-      default: break;
-    }
+    if (i < m1) tile_rows<P, P::MR - 1>(m1 - i, nv, g, A, i, jb);
   }
 }
 

@@ -24,6 +24,8 @@ namespace densenorm {
 const KernelTable* densenorm_kernel_table_emu16();
 // selftest_row_norm.cc
 void test_row_norm(const KernelTable& kt, size_t* pass, size_t* fail);
+// selftest_int8.cc
+void test_int8(size_t* pass, size_t* fail);
 // selftest_bf16.cc: the bf16 GEMM tables (emulated on every ISA, native where the CPU has it)
 void test_bf16(size_t* pass, size_t* fail);
 }
@@ -553,6 +555,7 @@ int main() {
     std::printf("emu16: %zu cases\n", g_pass + g_fail - before);
   }
   test_threaded_gemm();
+  test_int8(&g_pass, &g_fail);
   {
     const size_t before = g_pass + g_fail;
     test_bf16(&g_pass, &g_fail);

@@ -10,12 +10,14 @@ import { predict, PREDICT_HELP } from './commands/predict';
 import { info, INFO_HELP } from './commands/info';
 import { experiment, EXPERIMENT_HELP } from './commands/experiment';
 import { exportModel, EXPORT_HELP } from './commands/export';
+import { quantize, QUANTIZE_HELP } from './commands/quantize';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
   train: { run: train, help: TRAIN_HELP, summary: 'train a model on a CSV/JSONL file, or on the bundled MNIST by default' },
   evaluate: { run: evaluate, help: EVALUATE_HELP, summary: 'loss and accuracy (or MSE, MAE, R²) of a saved model on a file' },
   predict: { run: predict, help: PREDICT_HELP, summary: 'one prediction per input row, as CSV (streaming)' },
   export: { run: exportModel, help: EXPORT_HELP, summary: 'a saved model as ONNX, TensorFlow.js or a PyTorch state dict' },
+  quantize: { run: quantize, help: QUANTIZE_HELP, summary: 'an int8 inference copy of a saved model, calibrated on data' },
   info: { run: info, help: INFO_HELP, summary: 'version, kernel ISA, threads; a model summary with --model' },
   experiment: { run: experiment, help: EXPERIMENT_HELP, summary: 'Ioffe & Szegedy (2015) Fig. 1a: sigmoid MLP with vs without batch norm on MNIST' },
 };

@@ -93,7 +93,7 @@ function isNumArray(v: unknown, n: number): v is number[] {
 }
 
 /** Loads a model directory written by `densenorm train` (model + preprocessing). */
-export async function loadModelDir(dir: string): Promise<{ model: dn.Sequential; pre: Preprocessing }> {
+export async function loadModelDir(dir: string): Promise<{ model: dn.Sequential | dn.QuantizedModel; pre: Preprocessing }> {
   let st: fs.Stats;
   try {
     st = await fs.promises.stat(dir);
@@ -101,11 +101,9 @@ export async function loadModelDir(dir: string): Promise<{ model: dn.Sequential;
     throw new CliError(`${dir}: no such model directory`);
   }
   if (!st.isDirectory()) throw new CliError(`${dir}: is a file, expected a model directory (written by densenorm train --out DIR)`);
-  let model: dn.Sequential;
+  let model: dn.Sequential | dn.QuantizedModel;
   try {
-    const m = await dn.loadModel(dir);
-    if (!(m instanceof dn.Sequential)) throw new Error(`${dir}: is an int8 quantized model; load it with dn.loadModel in a program`);
-    model = m;
+    model = await dn.loadModel(dir);
   } catch (e) {
     throw new CliError((e as Error).message);
   }
@@ -115,7 +113,7 @@ export async function loadModelDir(dir: string): Promise<{ model: dn.Sequential;
     pre = JSON.parse(await fs.promises.readFile(file, 'utf8')) as Preprocessing;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && isTfjsDir(dir)) return { model, pre: rawPreprocessing(model) };
+    if (code === 'ENOENT' && isTfjsDir(dir) && model instanceof dn.Sequential) return { model, pre: rawPreprocessing(model) };
     throw new CliError(
       code === 'ENOENT'
         ? `${dir}: a densenorm model, but without ${PREPROCESSING_FILE}; the CLI only reads models written by densenorm train`

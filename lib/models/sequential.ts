@@ -457,29 +457,25 @@ export class Sequential {
     apply();
   }
 
-  /**
-   * An fp32 inference copy with every batch norm folded into a Dense (fold.ts says how): Dense and
-   * Activation layers only, compiled with this model's loss and accuracy when this one is compiled.
-   */
+  /** An fp32 inference copy with batch norm folded into the Dense layers (fold.ts), compiled like this one. */
   foldBatchNorm(): Sequential {
-    this.notFitting('foldBatchNorm', true);
-    const inputDim = this.inputDim;
-    if (inputDim === undefined) throw new Error('Cannot fold a model whose input size is unknown; give the first layer an inputShape or fit it first');
+    const inputDim = this.lowPrecisionInput('foldBatchNorm');
     const m = new Sequential({ name: `${this.name}_folded`, layers: foldedLayers(foldLayers(this._layers, inputDim), inputDim) });
     if (this.compiled) m.compile({ optimizer: 'sgd', loss: this.compiled.loss, metrics: this.compiled.accuracy ? ['accuracy'] : [] });
     return m;
   }
 
-  /**
-   * An int8 inference model: batch norm folded, per-channel s8 weights, u8 activations scaled from
-   * calibrationData (rows like the inputs it will see), int32 accumulation.
-   */
+  /** An int8 inference model: BN folded, per-channel s8 weights, u8 activations calibrated on calibrationData (quantize.ts). */
   quantize(args: QuantizeArgs): QuantizedModel {
-    this.notFitting('quantize', true);
-    const inputDim = this.inputDim;
-    if (inputDim === undefined) throw new Error('Cannot quantize a model whose input size is unknown; give the first layer an inputShape or fit it first');
+    const inputDim = this.lowPrecisionInput('quantize');
     const layers = quantizeLayers(this._layers, inputDim, args);
     return new QuantizedModel({ name: `${this.name}_int8`, inputDim, layers, loss: this.compiled?.loss, metrics: this.compiled?.accuracy ? ['accuracy'] : [] });
+  }
+
+  private lowPrecisionInput(what: string): number {
+    this.notFitting(what, true);
+    if (this.inputDim === undefined) throw new Error(`Cannot ${what === 'quantize' ? 'quantize' : 'fold'} a model whose input size is unknown; give the first layer an inputShape or fit it first`);
+    return this.inputDim;
   }
 
   /** Frees the native graph now (it is rebuilt if the model is used again). */

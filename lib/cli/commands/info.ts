@@ -23,14 +23,15 @@ export async function info(argv: string[]): Promise<number> {
   const dir = str(values, 'model');
   const loaded = dir === undefined ? undefined : await loadModelDir(dir);
   if (flag(values, 'json')) {
-    const o: Record<string, unknown> = { version: dn.version, isa: b.isa, threads: b.threads, node: process.version, platform: `${process.platform}-${process.arch}`, bf16: dn.bf16Support() };
+    const lp = dn.lowPrecisionInfo();
+    const o: Record<string, unknown> = { version: dn.version, isa: b.isa, threads: b.threads, int8: lp.int8Path, avx512Vnni: lp.vnni, avx512Bf16: lp.avx512bf16, node: process.version, platform: `${process.platform}-${process.arch}`, bf16: dn.bf16Support() };
     if (loaded) {
       o.model = {
         dir,
         inputDim: loaded.model.inputDim,
         outputDim: loaded.model.outputDim,
         params: loaded.model.countParams(),
-        layers: loaded.model.layers.map((l) => ({ name: l.name, className: l.className })),
+        layers: loaded.model.layers.map((l) => ({ name: l.name, className: 'className' in l ? l.className : 'QuantizedDense' })),
         task: loaded.pre.task,
         label: loaded.pre.label,
         classes: loaded.pre.classes,
@@ -46,6 +47,8 @@ export async function info(argv: string[]): Promise<number> {
   console.log(`threads:   ${b.threads}`);
   const bf = dn.bf16Support();
   console.log(`bf16:      ${bf.native ? 'native (avx512_bf16)' : `emulated (${bf.avx512Bf16 ? 'avx512_bf16 present but not used' : 'no avx512_bf16 on this CPU'})`}`);
+  const lp = dn.lowPrecisionInfo();
+  console.log(`int8:      ${lp.int8Path} kernels (avx512_vnni ${lp.vnni ? 'yes' : 'no'}); avx512_bf16 ${lp.avx512bf16 ? 'yes' : 'no'}`);
   console.log(`node:      ${process.version} (${process.platform}-${process.arch})`);
   if (loaded) {
     const { model, pre } = loaded;
