@@ -42,8 +42,8 @@ export function loadModel(path: string): Promise<Sequential> {
   return load(path);
 }
 
-/** The kernel path in use ('scalar' | 'avx2' | 'avx512') and the native thread count. */
-export function backend(): { isa: 'scalar' | 'avx2' | 'avx512'; threads: number } {
+/** The kernel path in use ('scalar' | 'avx2' | 'avx512' on x86-64, 'scalar' | 'neon' on arm64) and the native thread count. */
+export function backend(): { isa: 'scalar' | 'avx2' | 'avx512' | 'neon'; threads: number } {
   const b = native.backend();
   return { isa: b.isa, threads: b.threads };
 }

@@ -115,7 +115,7 @@ export interface NativeNet {
   dispose(): void;
 }
 
-export type IsaName = 'scalar' | 'avx2' | 'avx512';
+export type IsaName = 'scalar' | 'avx2' | 'avx512' | 'neon';
 
 export interface NativeBackend {
   isa: IsaName;

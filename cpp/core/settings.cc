@@ -40,6 +40,7 @@ IsaRequest read_isa() {
   if (name == "scalar") r.isa = Isa::scalar;
   else if (name == "avx2") r.isa = Isa::avx2;
   else if (name == "avx512" || name == "avx-512") r.isa = Isa::avx512;
+  else if (name == "neon") r.isa = Isa::neon;
   else r.known = false;
   return r;
 }
