@@ -27,6 +27,8 @@
     },
     'conditions': [
       ['dn_x64==1', { 'defines': ['DENSENORM_X86_64_TABLES=1'] }],
+      # As CMakeLists.txt: the glibc 2.28 floor (cpp/compat/glibc_floor.h).
+      ['OS=="linux"', { 'cflags': ['-include', '<(module_root_dir)/cpp/compat/glibc_floor.h'] }],
       # As CMakeLists.txt: no a*b+c -> fma contraction outside the NEON table on arm64.
       ['dn_arm64==1', { 'defines': ['DENSENORM_NEON_TABLES=1'], 'cflags': ['-ffp-contract=off'], 'xcode_settings': { 'OTHER_CFLAGS': ['-ffp-contract=off'] } }],
     ],
