@@ -7,7 +7,9 @@
 
 #if defined(__linux__) && defined(__GLIBC__) && !defined(DENSENORM_NO_GLIBC_FLOOR)
 // cpp/compat/glibc_floor.h: libstdc++'s single-thread test reads this, not glibc 2.32's.
-extern "C" char densenorm_libc_single_threaded = 0;
+extern "C" {
+char densenorm_libc_single_threaded = 0;
+}
 #endif
 
 namespace densenorm {
