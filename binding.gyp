@@ -6,6 +6,7 @@
 {
   'variables': {
     'dn_x64': '<!(node -p "process.arch === \'x64\' ? 1 : 0")',
+    'dn_arm64': '<!(node -p "process.arch === \'arm64\' ? 1 : 0")',
   },
   'target_defaults': {
     'include_dirs': ['cpp/include', 'cpp'],
@@ -26,6 +27,10 @@
     },
     'conditions': [
       ['dn_x64==1', { 'defines': ['DENSENORM_X86_64_TABLES=1'] }],
+      # As CMakeLists.txt: the glibc 2.28 floor (cpp/compat/glibc_floor.h).
+      ['OS=="linux"', { 'cflags': ['-include', '<(module_root_dir)/cpp/compat/glibc_floor.h'] }],
+      # As CMakeLists.txt: no a*b+c -> fma contraction outside the NEON table on arm64.
+      ['dn_arm64==1', { 'defines': ['DENSENORM_NEON_TABLES=1'], 'cflags': ['-ffp-contract=off'], 'xcode_settings': { 'OTHER_CFLAGS': ['-ffp-contract=off'] } }],
     ],
   },
   'targets': [
@@ -37,6 +42,15 @@
         '<!@(node scripts/sources.js kernel_layer --gyp)',
         '<!@(node scripts/sources.js core --gyp)',
       ],
+    },
+    {
+      'target_name': 'densenorm_kernels_neon',
+      'type': 'static_library',
+      'conditions': [['dn_arm64==1', {
+        'sources': ['<!@(node scripts/sources.js kernels_neon --gyp)'],
+        'cflags_cc': ['<!@(node scripts/sources.js flags neon gcc)'],
+        'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['<!@(node scripts/sources.js flags neon gcc)'] },
+      }]],
     },
     {
       'target_name': 'densenorm_kernels_avx2',
@@ -77,7 +91,7 @@
       'include_dirs': ['<!(node -p "require(\'node-addon-api\').include_dir")'],
       # As CMakeLists.txt: C++ exceptions, std::exceptions become JS Errors.
       'defines': ['NODE_ADDON_API_DISABLE_DEPRECATED', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_CPP_EXCEPTIONS_ALL'],
-      'dependencies': ['densenorm_core', 'densenorm_kernels_avx2', 'densenorm_kernels_avx512', 'densenorm_kernels_vnni'],
+      'dependencies': ['densenorm_core', 'densenorm_kernels_avx2', 'densenorm_kernels_avx512', 'densenorm_kernels_vnni', 'densenorm_kernels_neon'],
       'conditions': [
         ['OS!="win"', { 'libraries': ['-lpthread'] }],
       ],

@@ -132,6 +132,12 @@ process.on('exit', removeLimitsTmp);
 function machineLimits() {
   const lim = { peak: {}, bw: {} };
   if (!WITH_LIMITS) return lim;
+  if (process.arch !== 'x64') {
+    // peak_fma.c is AVX2/AVX-512 code; on arm64 (and under qemu, npm run test:arm64, where
+    // timings mean nothing at all) the bench runs without machine limits.
+    log(`# machine limits skipped: the FMA/bandwidth probes are x86-64 only (this is ${process.arch}${process.arch === 'arm64' ? '; under emulation, speeds mean nothing' : ''})`);
+    return lim;
+  }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'densenorm-bench-'));
   limitsTmp = tmp;
   try {

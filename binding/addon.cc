@@ -32,7 +32,7 @@ Napi::Value Backend(const Napi::CallbackInfo& info) {
   o.Set("detected", densenorm::isa_name(densenorm::detected_isa()));
   Napi::Array avail = Napi::Array::New(env);
   uint32_t n = 0;
-  for (Isa i : {Isa::scalar, Isa::avx2, Isa::avx512})
+  for (Isa i : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::neon})
     if (densenorm::kernels_for(i)) avail.Set(n++, densenorm::isa_name(i));
   o.Set("available", avail);
   return o;
@@ -97,10 +97,10 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     densenorm::gemm(ta, tb, M, N, K, A, lda, B, ldb, C, N, acc, stats);
     return env.Undefined();
   }
-  if (!info[0].IsString()) throw_type(env, "isa", "'scalar' | 'avx2' | 'avx512' or null", info[0]);
+  if (!info[0].IsString()) throw_type(env, "isa", "'scalar' | 'avx2' | 'avx512' | 'neon' or null", info[0]);
   std::string name = info[0].As<Napi::String>();
   const densenorm::KernelTable* t = nullptr;
-  for (Isa i : {Isa::scalar, Isa::avx2, Isa::avx512})
+  for (Isa i : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::neon})
     if (name == densenorm::isa_name(i)) t = densenorm::kernels_for(i);
   if (!t) throw_range(env, "Expected an ISA this CPU supports for isa but received '" + name + "'");
   t->gemm(ta, tb, M, N, K, A, lda, B, ldb, C, N, acc, stats);
@@ -162,7 +162,7 @@ Napi::Value Vocabulary(const Napi::CallbackInfo& info) {
   o.Set("ops", list(static_cast<int>(ops.size()), [&](int i) { return ops[i]; }));
   const std::vector<std::string> metrics = densenorm::metric_names();
   o.Set("metrics", list(static_cast<int>(metrics.size()), [&](int i) { return metrics[i]; }));
-  o.Set("isas", list(3, [](int i) { return densenorm::isa_name(static_cast<Isa>(i)); }));
+  o.Set("isas", list(densenorm::kIsaCount, [](int i) { return densenorm::isa_name(static_cast<Isa>(i)); }));
   Napi::Object limits = Napi::Object::New(env);
   limits.Set("maxFeatures", static_cast<double>(densenorm::kMaxFeatures));
   o.Set("limits", limits);

@@ -54,8 +54,8 @@ export function lowPrecisionInfo(): { int8Path: string; vnni: boolean; avx512bf1
   return { int8Path: i.path, vnni: i.vnni, avx512bf16: cpuFlag('avx512_bf16') };
 }
 
-/** The kernel path in use ('scalar' | 'avx2' | 'avx512') and the native thread count. */
-export function backend(): { isa: 'scalar' | 'avx2' | 'avx512'; threads: number } {
+/** The kernel path in use ('scalar' | 'avx2' | 'avx512' on x86-64, 'scalar' | 'neon' on arm64) and the native thread count. */
+export function backend(): { isa: 'scalar' | 'avx2' | 'avx512' | 'neon'; threads: number } {
   const b = native.backend();
   return { isa: b.isa, threads: b.threads };
 }

@@ -117,7 +117,7 @@ export interface NativeNet {
   dispose(): void;
 }
 
-export type IsaName = 'scalar' | 'avx2' | 'avx512';
+export type IsaName = 'scalar' | 'avx2' | 'avx512' | 'neon';
 export type Int8PathName = 'scalar' | 'avx2' | 'avx512' | 'avx512_vnni';
 
 /** One int8 Dense: u8 input (zero point zeroPointIn) times s8 weights [in × out], int32 sums. */

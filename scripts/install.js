@@ -65,7 +65,7 @@ function howToGet(missing) {
     '  macOS:         xcode-select --install   (clang++, make; python3 comes with it)',
     '  Windows:       Visual Studio Build Tools, "Desktop development with C++" workload, and Python 3',
     '                 (winget install Microsoft.VisualStudio.2022.BuildTools Python.Python.3.12)',
-    'Or install on linux-x64, where the prebuilt binary needs none of them.',
+    'Or install on linux-x64 or linux-arm64 (glibc >= 2.28), where the prebuilt binary needs none of them.',
   ].join('\n');
 }
 

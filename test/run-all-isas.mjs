@@ -1,4 +1,4 @@
-// Runs the mocha suite once per kernel path this CPU has (DENSENORM_ISA=scalar|avx2|avx512),
+// Runs the mocha suite once per kernel path this CPU has (DENSENORM_ISA=scalar|avx2|avx512|neon),
 // so every ISA is tested against the float64 reference. Paths the CPU lacks are reported as
 // skipped, never silently passed. Extra arguments go to mocha (e.g. a file to run).
 import { spawn } from 'node:child_process';
@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const { native } = require('../dist/native.js');
 const { available, detected } = native.backend();
-const all = ['scalar', 'avx2', 'avx512'];
+const all = ['scalar', 'avx2', 'avx512', 'neon'];
 const mocha = require.resolve('mocha/bin/mocha.js');
 const extra = process.argv.length > 2 ? process.argv.slice(2) : ['test/**/*.test.mjs'];
 

@@ -8,6 +8,14 @@
 //   only_threads > 0: measure that thread count only (still for each ISA), ignoring max_threads;
 //   the bench uses it for short "local peak" probes right before and after a timed figure.
 // Output: one JSON line per (isa, threads).
+#if !defined(__x86_64__) && !defined(__i386__)
+// The probes are AVX2/AVX-512 loops (bench.mjs does not build this file off x86-64).
+#include <stdio.h>
+int main(void) {
+  fprintf(stderr, "peak_fma: x86-64 only\n");
+  return 1;
+}
+#else
 #include <immintrin.h>
 #include <omp.h>
 #include <stdio.h>
@@ -112,3 +120,4 @@ int main(int argc, char **argv) {
   }
   return 0;
 }
+#endif  // x86

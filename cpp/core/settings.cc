@@ -5,6 +5,13 @@
 #include <cctype>
 #include <cstdlib>
 
+#if defined(__linux__) && defined(__GLIBC__) && !defined(DENSENORM_NO_GLIBC_FLOOR)
+// cpp/compat/glibc_floor.h: libstdc++'s single-thread test reads this, not glibc 2.32's.
+extern "C" {
+char densenorm_libc_single_threaded = 0;
+}
+#endif
+
 namespace densenorm {
 namespace settings {
 namespace {
@@ -40,6 +47,7 @@ IsaRequest read_isa() {
   if (name == "scalar") r.isa = Isa::scalar;
   else if (name == "avx2") r.isa = Isa::avx2;
   else if (name == "avx512" || name == "avx-512") r.isa = Isa::avx512;
+  else if (name == "neon") r.isa = Isa::neon;
   else r.known = false;
   return r;
 }

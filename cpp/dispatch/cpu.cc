@@ -4,7 +4,8 @@
 
 #include "densenorm/kernels.h"
 
-// DENSENORM_X86_64_TABLES: CMake builds the AVX tables (x86-64 hosts); elsewhere only scalar.
+// DENSENORM_X86_64_TABLES: CMake builds the AVX tables (x86-64 targets); DENSENORM_NEON_TABLES:
+// the NEON table (AArch64 targets); elsewhere only scalar.
 #if DENSENORM_X86_64_TABLES
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>  // MSVC: __cpuidex, _xgetbv (no <cpuid.h>, no GNU inline asm)
@@ -72,7 +73,7 @@ CpuFeatures detect() {
 CpuFeatures detect() { return CpuFeatures{}; }
 #endif
 
-const CpuFeatures& features() {
+[[maybe_unused]] const CpuFeatures& features() {  // unused on AArch64 builds
   static const CpuFeatures f = detect();  // thread-safe static init
   return f;
 }
@@ -80,16 +81,35 @@ const CpuFeatures& features() {
 }  // namespace
 
 Isa detected_isa() {
+#if DENSENORM_NEON_TABLES
+  return Isa::neon;  // Advanced SIMD is mandatory on AArch64
+#else
   const CpuFeatures& f = features();
   if (f.avx512) return Isa::avx512;
   if (f.avx2) return Isa::avx2;
   return Isa::scalar;
+#endif
+}
+
+bool isa_runs(Isa isa) {
+  switch (isa) {
+    case Isa::scalar: return true;
+#if DENSENORM_X86_64_TABLES
+    case Isa::avx2: return features().avx2;
+    case Isa::avx512: return features().avx512;
+#endif
+#if DENSENORM_NEON_TABLES
+    case Isa::neon: return true;
+#endif
+    default: return false;
+  }
 }
 
 const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::avx2: return "avx2";
     case Isa::avx512: return "avx512";
+    case Isa::neon: return "neon";
     default: return "scalar";
   }
 }

@@ -5,7 +5,7 @@
 //   zero() set1(x)          broadcast                    load(p) store(p,v)    unaligned
 //   load_partial(p,n)       first n<W lanes, rest 0      store_partial(p,v,n)  first n<W lanes
 //   add sub mul div min max sqrt abs
-//   fma(a,b,c)  = a*b+c     fnma(a,b,c) = c-a*b          (fused on AVX2/AVX-512, a*b+c on scalar)
+//   fma(a,b,c)  = a*b+c     fnma(a,b,c) = c-a*b          (fused on AVX2/AVX-512/NEON, a*b+c on scalar)
 //   select_gt(a,b,x,y)      = a>b ? x : y (lane-wise)    copysign(mag,s)
 //   round(x)                round-to-nearest-even        pow2i(n)  2^n for integral n in [-126,127]
 //
@@ -13,7 +13,7 @@
 //
 // ODR safety: this header is compiled into translation units with different -m flags. Everything
 // here lives in the namespace densenorm::DENSENORM_KERNEL_NS (defined by the including .cc as
-// scalar/avx2/avx512), so inline functions of one ISA never get merged with another ISA's copy by
+// scalar/avx2/avx512/neon), so inline functions of one ISA never get merged with another ISA's copy by
 // the linker. Do not include <cmath>/<algorithm> here: their inline functions would be emitted as
 // COMDATs with ISA-specific code under shared names.
 #pragma once
@@ -22,11 +22,14 @@
 #include <cstring>
 
 #ifndef DENSENORM_KERNEL_NS
-#error "define DENSENORM_KERNEL_NS (scalar|avx2|avx512) before including simd.h"
+#error "define DENSENORM_KERNEL_NS (scalar|avx2|avx512|neon) before including simd.h"
 #endif
 
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
 #endif
 
 // GCC and clang builtins; MSVC gets the <cmath> functions (the same IEEE results).
@@ -161,6 +164,49 @@ struct Avx512 {
   static inline T pow2i(T n) {
     __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
     return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+  }
+};
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// AArch64 Advanced SIMD (always present on AArch64, so no run-time check and no extra flags).
+#if defined(__aarch64__) && defined(__ARM_NEON)
+struct Neon {
+  using T = float32x4_t;
+  static constexpr size_t W = 4;
+  static inline T zero() { return vdupq_n_f32(0.0f); }
+  static inline T set1(float x) { return vdupq_n_f32(x); }
+  static inline T load(const float* p) { return vld1q_f32(p); }
+  static inline void store(float* p, T v) { vst1q_f32(p, v); }
+  // No masked loads on NEON: a stack copy, so nothing past p[n-1] is touched.
+  static inline T load_partial(const float* p, size_t n) {
+    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    std::memcpy(t, p, n * sizeof(float));
+    return vld1q_f32(t);
+  }
+  static inline void store_partial(float* p, T v, size_t n) {
+    float t[4];
+    vst1q_f32(t, v);
+    std::memcpy(p, t, n * sizeof(float));
+  }
+  static inline T add(T a, T b) { return vaddq_f32(a, b); }
+  static inline T sub(T a, T b) { return vsubq_f32(a, b); }
+  static inline T mul(T a, T b) { return vmulq_f32(a, b); }
+  static inline T div(T a, T b) { return vdivq_f32(a, b); }
+  // Compare + select, not vminq/vmaxq (which return NaN for a NaN in either operand): the same
+  // lane result as Scalar::min/max for every input.
+  static inline T min(T a, T b) { return vbslq_f32(vcltq_f32(b, a), b, a); }
+  static inline T max(T a, T b) { return vbslq_f32(vcltq_f32(a, b), b, a); }
+  static inline T sqrt(T a) { return vsqrtq_f32(a); }
+  static inline T abs(T a) { return vabsq_f32(a); }
+  static inline T fma(T a, T b, T c) { return vfmaq_f32(c, a, b); }
+  static inline T fnma(T a, T b, T c) { return vfmsq_f32(c, a, b); }
+  static inline T select_gt(T a, T b, T x, T y) { return vbslq_f32(vcgtq_f32(a, b), x, y); }
+  static inline T copysign(T mag, T s) { return vbslq_f32(vdupq_n_u32(0x80000000u), s, mag); }
+  static inline T round(T x) { return vrndnq_f32(x); }  // to nearest, ties to even
+  static inline T pow2i(T n) {
+    int32x4_t e = vaddq_s32(vcvtnq_s32_f32(n), vdupq_n_s32(127));
+    return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
   }
 };
 #endif

@@ -520,7 +520,7 @@ int main() {
   }
   std::printf("detected ISA: %s, active table: %s, threads: %d\n", isa_name(detected_isa()),
               isa_name(kernels().isa), num_threads());
-  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
+  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::neon}) {
     const KernelTable* kt = kernels_for(isa);
     if (!kt) {
       std::printf("%s: not available on this CPU, skipped\n", isa_name(isa));

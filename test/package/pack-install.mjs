@@ -91,7 +91,7 @@ model.compile({ optimizer: dn.optimizers.sgd({ learningRate: 0.1 }), loss: 'mean
 const t: dn.Tensor = dn.tensor([[1, 2, 3]]);
 const out: dn.Tensor = model.predict(t);
 const shape: number[] = out.shape;
-const b: { isa: 'scalar' | 'avx2' | 'avx512'; threads: number } = dn.backend();
+const b: { isa: 'scalar' | 'avx2' | 'avx512' | 'neon'; threads: number } = dn.backend();
 export { shape, b };
 `,
 );

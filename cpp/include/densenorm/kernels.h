@@ -8,8 +8,11 @@
 
 namespace densenorm {
 
-enum class Isa : int { scalar = 0, avx2 = 1, avx512 = 2 };
-const char* isa_name(Isa isa);  // "scalar" | "avx2" | "avx512"
+// scalar runs everywhere; avx2 < avx512 on x86-64; neon on AArch64 (the numbering is no ranking
+// across architectures: isa_runs() says what this build and CPU can run).
+enum class Isa : int { scalar = 0, avx2 = 1, avx512 = 2, neon = 3 };
+constexpr int kIsaCount = 4;
+const char* isa_name(Isa isa);  // "scalar" | "avx2" | "avx512" | "neon"
 
 // Activations. Softmax is row-wise (over the feature axis of one row).
 enum class Act : int { linear = 0, relu = 1, sigmoid = 2, tanh = 3, softmax = 4 };
@@ -168,7 +171,9 @@ const KernelTable& kernels();
 const char* init_kernels();
 // Table for a given ISA, or nullptr when this CPU/build cannot run it (tests compare ISAs).
 const KernelTable* kernels_for(Isa isa);
-// Highest ISA the CPU supports (independent of DENSENORM_ISA).
+// Best ISA the CPU supports (independent of DENSENORM_ISA).
 Isa detected_isa();
+// Whether this build has the table for `isa` and this CPU can run it.
+bool isa_runs(Isa isa);
 
 }  // namespace densenorm

@@ -11,7 +11,7 @@
 namespace densenorm {
 namespace settings {
 
-// DENSENORM_ISA: scalar | avx2 | avx512 (also avx-512), any case, surrounding spaces ignored.
+// DENSENORM_ISA: scalar | avx2 | avx512 (also avx-512) | neon, any case, surrounding spaces ignored.
 struct IsaRequest {
   bool given = false;  // set and not empty
   bool known = false;  // names one of the ISAs above; `isa` holds it

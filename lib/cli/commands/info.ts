@@ -10,7 +10,7 @@ export const INFO_OPTIONS: OptionSpec = {
 
 export const INFO_HELP = `Usage: densenorm info [--model DIR] [--json]
 
-Prints the densenorm version, the active kernel ISA (scalar | avx2 | avx512), the native
+Prints the densenorm version, the active kernel ISA (scalar | avx2 | avx512 | neon), the native
 thread count, whether mixed_bfloat16 runs avx512_bf16 natively, and with --model the summary of a saved model and what it was trained on.`;
 
 export async function info(argv: string[]): Promise<number> {
